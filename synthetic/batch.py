@@ -1,0 +1,102 @@
+"""`synthetic.run`: validate a batch at the boundary, pack it into arrays, and hand it to a backend."""
+import numpy as np
+
+from theory.validation import as_finite, choice, count, positive
+
+from . import rules
+from .functions import Family
+from .result import RunResult
+
+BACKENDS = ("cpu", "cuda")
+
+
+def balanced_order(n, seed=0):
+    """A fixed shuffle of the instances: prange splits index ranges statically, and grids put the costly
+    instances side by side, so an unshuffled batch can leave one core idle."""
+    return np.random.default_rng(seed).permutation(n).astype(np.int64)
+
+
+def _per_instance(name, value, n, positive_only=True):
+    arr = positive(name, value) if positive_only else as_finite(name, value)
+    arr = np.asarray(arr, dtype=float)
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
+    return arr
+
+
+def run(family, rule, x0, eps, max_iter, backend="cpu", **rule_params):
+    """Run `rule` on `family` from every row of x0 until ||grad f|| <= eps or max_iter steps.
+
+    family      a synthetic.functions.Family.
+    rule        "gd" (h), "clipped" (eta_c, gamma), "normalized" (eta_n, beta); parameters as keywords,
+                each a positive scalar or one value per instance.
+    x0          shape (n,) for points on the line, or (n, d) for the radial lift to R^d.
+    eps         target gradient norm (> 0), scalar or per instance.
+    max_iter    budget of steps (>= 1), scalar or per instance.
+    Returns a RunResult with arrays iterations, status, f_final, grad_norm_final (one entry per row of x0).
+    """
+    if not isinstance(family, Family):
+        raise ValueError(f"family must be a synthetic.functions.Family, got {type(family).__name__}")
+    x0 = as_finite("x0", x0)
+    n = x0.shape[0] if x0.ndim else 1
+    return run_many([family] * n, rule, x0, eps, max_iter, backend=backend, **rule_params)
+
+
+def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
+    """Like `run`, with one family per instance (a mixed batch keeps both cores busy)."""
+    families = list(families)
+    for f in families:
+        if not isinstance(f, Family):
+            raise ValueError(f"family must be a synthetic.functions.Family, got {type(f).__name__}")
+    choice("rule", rule, tuple(rules.RULES))
+    choice("backend", backend, BACKENDS)
+    x0 = as_finite("x0", x0)
+    if x0.ndim == 0:
+        x0 = x0[None]
+    if x0.ndim == 1:
+        x0 = x0[:, None]
+    if x0.ndim != 2 or x0.shape[0] == 0:
+        raise ValueError(f"x0 must have shape (n,) or (n, d) with n >= 1, got {x0.shape}")
+    n = x0.shape[0]
+    if len(families) != n:
+        raise ValueError(f"families must have one entry per row of x0 ({n}), got {len(families)}")
+    if x0.shape[1] > 1:
+        for f in families:
+            if not f.radial:
+                raise ValueError(f"x0: family {f.name} has no radial lift; pass points on the line")
+    budgets = _per_instance("max_iter", max_iter, n)
+    if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    eps_arr = _per_instance("eps", eps, n)
+    names = rules.RULE_PARAMS[rule]
+    unknown = set(rule_params) - set(names)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]} is not a parameter of rule {rule!r} (it takes {', '.join(names)})")
+    missing = [p for p in names if p not in rule_params]
+    if missing:
+        raise ValueError(f"{missing[0]} is required by rule {rule!r}")
+    rparams = np.zeros((n, 3))
+    for j, p in enumerate(names):
+        rparams[:, j] = _per_instance(p, rule_params[p], n)
+    kinds = np.array([f.kind for f in families], np.int64)
+    fparams = np.array([f.params for f in families], float)
+    rule_ids = np.full(n, rules.RULES[rule], np.int64)
+    x0 = np.ascontiguousarray(x0, dtype=float)
+    if backend == "cpu":
+        from .cpu import run_batch
+    else:
+        from .cuda import run_batch
+    it, st, ff, gf = run_batch(kinds, fparams, x0, rule_ids, rparams, eps_arr, budgets.astype(np.int64),
+                               balanced_order(n))
+    meta = {"families": _compact([f.name for f in families]), "rule": rule, "eps": _compact(eps_arr),
+            "max_iter": _compact(budgets.astype(int)), "backend": backend, "n": n, "dim": int(x0.shape[1]),
+            "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}}
+    return RunResult(it, st, ff, gf, meta)
+
+
+def _compact(values):
+    """One value when all agree, else the list (for the result's metadata)."""
+    values = list(np.asarray(values).tolist())
+    return values[0] if all(v == values[0] for v in values) else values
