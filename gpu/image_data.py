@@ -1,0 +1,90 @@
+"""Images for ResNet-20: a CIFAR-10 reader (python pickle batches), and scikit-learn's bundled digits, resized.
+
+Nothing is downloaded: the digits (1,797 scanned handwritten digits, 8x8 grey) ship inside scikit-learn.
+"""
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+
+@dataclass
+class ImageSet:
+    """Training images (n, channels, height, width), normalised per channel, and their labels (n,)."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    num_classes: int
+    source: str
+
+
+def _normalise(images):
+    mean = images.mean(dim=(0, 2, 3), keepdim=True)
+    std = images.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
+    return (images - mean) / std
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickler that builds numpy arrays and nothing else: a CIFAR batch needs no other global, and refusing the
+    rest keeps a malicious file named data_batch_1 from running code."""
+
+    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+                ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+                ("numpy._core.multiarray", "scalar")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"CIFAR batch refers to {module}.{name}, which a CIFAR batch never does")
+        if module.startswith("numpy.core"):  # files pickled before numpy 2 name the old module
+            module = "numpy._core" + module[len("numpy.core"):] if hasattr(np, "_core") else module
+        return super().find_class(module, name)
+
+
+def read_cifar_batch(path):
+    """(images uint8 (n, 3, 32, 32), labels int64 (n,)) from one CIFAR-10 python batch file."""
+    with open(path, "rb") as f:
+        batch = _ArraysOnly(f, encoding="bytes").load()  # pickled by Python 2: keys are bytes
+    data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+    labels = np.asarray(batch[b"labels"], dtype=np.int64)
+    if len(labels) != len(data):
+        raise ValueError(f"{path}: {len(data)} images but {len(labels)} labels")
+    return data, labels
+
+
+def is_cifar_folder(path):
+    """True when `path` holds CIFAR-10 python batches (data_batch_1, ...), itself or in cifar-10-batches-py/."""
+    return _cifar_folder(Path(path)) is not None
+
+
+def _cifar_folder(folder):
+    for candidate in (folder, folder / "cifar-10-batches-py"):
+        if sorted(candidate.glob("data_batch_*")):
+            return candidate
+    return None
+
+
+def read_cifar10(path):
+    """The training batches (data_batch_*) of a CIFAR-10 python folder as an ImageSet."""
+    folder = _cifar_folder(Path(path))
+    if folder is None:
+        raise ValueError(f"--data {path}: no CIFAR-10 python batches (expected data_batch_1, ...)")
+    parts = [read_cifar_batch(file) for file in sorted(folder.glob("data_batch_*"))]
+    images = torch.from_numpy(np.concatenate([p[0] for p in parts])).float() / 255
+    labels = torch.from_numpy(np.concatenate([p[1] for p in parts]))
+    return ImageSet(_normalise(images), labels, 10, f"cifar10:{folder}")
+
+
+def digits_images(size=32):
+    """scikit-learn's handwritten digits, resized bilinearly from 8x8 to size x size, grey copied to 3 channels."""
+    if size < 4:
+        raise ValueError(f"image size must be at least 4, got {size}")
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = torch.from_numpy(digits.images).float()[:, None] / 16  # pixel values are 0..16
+    images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+    labels = torch.from_numpy(digits.target).long()
+    return ImageSet(_normalise(images), labels, 10, f"sklearn.datasets.load_digits resized to {size}x{size}")

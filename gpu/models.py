@@ -1,0 +1,79 @@
+"""The two networks of the paper's experiments, at configurable size: an LSTM language model and ResNet-20."""
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class LSTMLanguageModel(nn.Module):
+    """Word-level LSTM language model with the output layer's weight tied to the embedding (Press & Wolf 2017).
+
+    Input: token ids (batch, time); output: logits (batch, time, vocab).  Each batch starts from a zero state, so
+    the loss of a batch is a fixed function of the parameters (what the smoothness probe needs).
+    """
+
+    def __init__(self, vocab_size, hidden_size=128, num_layers=2, dropout=0.0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, hidden_size)
+        self.lstm = nn.LSTM(hidden_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
+        self.decoder = nn.Linear(hidden_size, vocab_size)
+        self.decoder.weight = self.embedding.weight  # tied: hidden size = embedding size
+        nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
+        nn.init.zeros_(self.decoder.bias)
+
+    def forward(self, tokens):
+        hidden, _ = self.lstm(self.embedding(tokens))
+        return self.decoder(hidden)
+
+
+def language_model_loss(logits, targets):
+    """Mean cross-entropy per token."""
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+
+
+class _BasicBlock(nn.Module):
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.pad = planes - in_planes  # option A shortcut of He et al. 2016 (CIFAR): subsample, pad channels
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x
+        if self.pad:
+            shortcut = F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return F.relu(out + shortcut)
+
+
+class ResNet20(nn.Module):
+    """ResNet-20 in the CIFAR layout (He et al. 2016, §4.2): 3 stages of 3 basic blocks, 16/32/64 channels.
+
+    Works for any input image size (global average pooling at the end).
+    """
+
+    def __init__(self, num_classes=10, in_channels=3, blocks_per_stage=3):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        layers, in_planes = [], 16
+        for planes, stride in ((16, 1), (32, 2), (64, 2)):
+            for i in range(blocks_per_stage):
+                layers.append(_BasicBlock(in_planes, planes, stride if i == 0 else 1))
+                in_planes = planes
+        self.blocks = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+
+    def forward(self, images):
+        out = self.blocks(F.relu(self.bn(self.conv(images))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
+
+
+def classification_loss(logits, targets):
+    """Mean cross-entropy per image."""
+    return F.cross_entropy(logits, targets)
