@@ -26,12 +26,14 @@ def _per_instance(name, value, n, positive_only=True):
     return arr
 
 
-def run(family, rule, x0, eps, max_iter, backend="cpu", **rule_params):
+def run(family, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, backend="cpu", **rule_params):
     """Run `rule` on `family` from every row of x0 until ||grad f|| <= eps or max_iter steps.
 
     family      a synthetic.functions.Family.
     rule        "gd" (h), "clipped" (eta_c, gamma), "normalized" (eta_n, beta); parameters as keywords,
-                each a positive scalar or one value per instance.
+                each a positive scalar or one value per instance. Stochastic and later rules, and any rule
+                with noise != "none" (oracle noise of size tau, reproducible from seed), run in
+                synthetic.stochastic.
     x0          shape (n,) for points on the line, or (n, d) for the radial lift to R^d.
     eps         target gradient norm (> 0), scalar or per instance.
     max_iter    budget of steps (>= 1), scalar or per instance.
@@ -39,6 +41,13 @@ def run(family, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     """
     if not isinstance(family, Family):
         raise ValueError(f"family must be a synthetic.functions.Family, got {type(family).__name__}")
+    if rule not in rules.RULES or noise != "none":
+        try:
+            from . import stochastic
+        except ImportError:  # the stochastic runner is not part of this installation
+            choice("rule", rule, tuple(rules.RULES))
+            raise ValueError(f"noise={noise!r} needs synthetic.stochastic, which is missing") from None
+        return stochastic.run(family, rule, x0, eps, max_iter, noise=noise, tau=tau, seed=seed, **rule_params)
     x0 = as_finite("x0", x0)
     n = x0.shape[0] if x0.ndim else 1
     return run_many([family] * n, rule, x0, eps, max_iter, backend=backend, **rule_params)
