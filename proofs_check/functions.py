@@ -105,25 +105,34 @@ def lemma2_min_l0(coeffs, l1, nonneg_only: bool = False):
     p = sum coeffs[k] x^k (lowest degree first), l1 > 0; returns (L0_min, argmax) as floats.
 
     q = |p''| - l1 |p'| is a polynomial on each interval between real roots of p' p'', so its supremum is
-    at such a root or at a root of p''' -+ l1 p''; q -> -oo at infinity when l1 > 0. `nonneg_only`
-    restricts to x >= 0 (radial profiles). Candidates are exact algebraic numbers, evaluated to 30 digits."""
+    at such a root or at a root of p''' -+ l1 p''; q -> -oo at infinity when l1 > 0. SymPy isolates every
+    candidate root in a rational interval of width <= 1e-25 and q is enclosed there by interval arithmetic;
+    L0_min is the upper end of the largest enclosure, rounded to float (the exact value is within ~1e-15).
+    `nonneg_only` restricts to x >= 0 (radial profiles)."""
     if not l1 > 0:
         raise ValueError("l1 must be > 0 (a polynomial of degree >= 3 is not L-smooth)")
     P = _poly(coeffs)
     L = rat(l1)
     d1, d2, d3 = P.diff(x), P.diff(x).diff(x), P.diff(x).diff(x).diff(x)
-    cands = {sp.Integer(0)}
+    c1 = [I(c) for c in reversed(d1.all_coeffs())]
+    c2 = [I(c) for c in reversed(d2.all_coeffs())]
+
+    def ev(cs, X):
+        return sum((c * X**k for k, c in enumerate(cs)), iv.mpf(0))
+
+    boxes = [(sp.Integer(0), sp.Integer(0))]
     for poly in (d1, d2, d3 - L * d2, d3 + L * d2):
         if not poly.is_zero and poly.degree() > 0:
-            cands.update(sp.real_roots(poly))
-    if nonneg_only:
-        cands = {c for c in cands if c >= 0}
-    best, arg = sp.Float(0), None
-    for c in cands:
-        val = sp.N(abs(d2.as_expr().subs(x, c)) - L * abs(d1.as_expr().subs(x, c)), 30)
-        if val > best:
-            best, arg = val, c
-    return float(best), (None if arg is None else float(sp.N(arg, 20)))
+            boxes += [box for box, _mult in poly.intervals(eps=sp.Rational(1, 10**25))]
+    best, arg = iv.mpf(0), None
+    for lo, hi in boxes:
+        if nonneg_only and hi < 0:
+            continue
+        X = iv.mpf([I(max(lo, 0) if nonneg_only else lo).a, I(hi).b])
+        qv = abs(ev(c2, X)) - I(L) * abs(ev(c1, X))
+        if qv.b > best.b:
+            best, arg = qv, X
+    return float(best.b), (None if arg is None else float(arg.mid))
 
 
 def _grid_sup(coeffs, l1, lo, hi, n=20001):
@@ -140,7 +149,7 @@ def _grid_sup(coeffs, l1, lo, hi, n=20001):
 def check_lemma2(coeffs=(0, 0, 0, 0, 1), l1: float = 3.0, l0: float = 16 / 9):
     """ZHSJ-Lemma2 for a polynomial: l0 >= the smallest L0 at l1 (spec: x^4 at L1 = 3 needs 16/9);
     a grid with a Lipschitz margin cross-checks the root-based value."""
-    P = Proof("ZHSJ-Lemma2", "smallest L0 for a polynomial at a given L1 (root finding)", "sympy-inequality",
+    P = Proof("ZHSJ-Lemma2", "smallest L0 for a polynomial at a given L1 (root isolation)", "interval",
               coeffs=list(coeffs), l1=l1, l0=l0)
     need, arg = lemma2_min_l0(coeffs, l1)
     P.const(l0_needed=need, argmax=arg)
