@@ -1,4 +1,5 @@
 """`synthetic.run`: validate a batch at the boundary, pack it into arrays, and hand it to a backend."""
+import numba
 import numpy as np
 
 from theory.validation import as_finite, choice, count, positive
@@ -56,7 +57,7 @@ def run(family, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, backend=
 def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     """Like `run`, with one family per instance (a mixed batch keeps both cores busy)."""
     families = list(families)
-    for f in families:
+    for f in {id(f): f for f in families}.values():
         if not isinstance(f, Family):
             raise ValueError(f"family must be a synthetic.functions.Family, got {type(f).__name__}")
     choice("rule", rule, tuple(rules.RULES))
@@ -72,7 +73,7 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     if len(families) != n:
         raise ValueError(f"families must have one entry per row of x0 ({n}), got {len(families)}")
     if x0.shape[1] > 1:
-        for f in families:
+        for f in {id(f): f for f in families}.values():
             if not f.radial:
                 raise ValueError(f"x0: family {f.name} has no radial lift; pass points on the line")
     budgets = _per_instance("max_iter", max_iter, n)
@@ -89,8 +90,14 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     rparams = np.zeros((n, 3))
     for j, p in enumerate(names):
         rparams[:, j] = _per_instance(p, rule_params[p], n)
-    kinds = np.array([f.kind for f in families], np.int64)
-    fparams = np.array([f.params for f in families], float)
+    distinct = {id(f): f for f in families}
+    if len(distinct) == 1:  # one family: no per-instance Python work
+        (fam,) = distinct.values()
+        kinds = np.full(n, fam.kind, np.int64)
+        fparams = np.tile(np.asarray(fam.params, float), (n, 1))
+    else:
+        kinds = np.array([f.kind for f in families], np.int64)
+        fparams = np.array([f.params for f in families], float)
     rule_ids = np.full(n, rules.RULES[rule], np.int64)
     x0 = np.ascontiguousarray(x0, dtype=float)
     if backend == "cpu":
@@ -98,8 +105,9 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     else:
         from .cuda import run_batch
     it, st, ff, gf = run_batch(kinds, fparams, x0, rule_ids, rparams, eps_arr, budgets.astype(np.int64),
-                               balanced_order(n))
-    meta = {"families": _compact([f.name for f in families]), "rule": rule, "eps": _compact(eps_arr),
+                               balanced_order(n), min(n, 4 * numba.get_num_threads()))
+    meta = {"families": _compact([f.name for f in distinct.values()]) if len(distinct) == 1
+            else [f.name for f in families], "rule": rule, "eps": _compact(eps_arr),
             "max_iter": _compact(budgets.astype(int)), "backend": backend, "n": n, "dim": int(x0.shape[1]),
             "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}}
     return RunResult(it, st, ff, gf, meta)
@@ -107,5 +115,5 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
 
 def _compact(values):
     """One value when all agree, else the list (for the result's metadata)."""
-    values = list(np.asarray(values).tolist())
-    return values[0] if all(v == values[0] for v in values) else values
+    values = np.asarray(values)
+    return values[0].item() if np.all(values == values[0]) else values.tolist()

@@ -11,24 +11,68 @@ import numpy as np
 from . import profiles, rules
 from .result import BUDGET, CONVERGED, DIVERGED
 
-profile = numba.njit(cache=True)(profiles.profile)
-step_size = numba.njit(cache=True)(rules.step_size)
+# inline="always" lets LLVM see the whole step: the hot loop uses only p', so the work for p and p'' is dropped
+profile = numba.njit(cache=True, inline="always")(profiles.profile)
+step_size = numba.njit(cache=True, inline="always")(rules.step_size)
+
+
+LANES = 16  # instances stepped side by side per thread: independent chains hide the latency of exp
 
 
 @numba.njit(cache=True)
-def _run_one_1d(kind, fp, x, rule, rp, eps, max_iter):
-    """One instance on the line (signed x). Returns (iterations, status, f, |f'|)."""
-    for t in range(max_iter + 1):
-        f, d, _ = profile(kind, fp[0], fp[1], fp[2], x)
-        g = abs(d)
-        if not (math.isfinite(f) and math.isfinite(g)):
-            return t, DIVERGED, f, g
-        if g <= eps:
-            return t, CONVERGED, f, g
-        if t == max_iter:
-            return t, BUDGET, f, g
-        x = x - step_size(rule, rp[0], rp[1], rp[2], g) * d
-    return max_iter, BUDGET, math.nan, math.nan  # not reached: the loop returns at t == max_iter
+def _outcome(g, eps, t, max_iter):
+    """The status after evaluating the gradient norm g at the iterate of step t, or -1 to keep going.
+    Divergence is an overflow of the gradient (inf or NaN), which an overflowing iterate also causes."""
+    if not math.isfinite(g):
+        return DIVERGED
+    if g <= eps:
+        return CONVERGED
+    if t == max_iter:
+        return BUDGET
+    return -1
+
+
+@numba.njit(cache=True)
+def _run_lanes_1d(first, stride, order, kinds, fparams, x0, rule_ids, rparams, eps, max_iter,
+                  iters, status, f_final, g_final):
+    """Instances order[first], order[first + stride], ... on the line, LANES at a time: a lane whose instance
+    finishes takes the next one. Each instance sees exactly the arithmetic of a one-at-a-time loop."""
+    n = order.shape[0]
+    ids = np.full(LANES, -1, np.int64)
+    xs = np.zeros(LANES)
+    ts = np.zeros(LANES, np.int64)
+    k = np.int64(first)  # the prange index arrives untyped-wide; keep the cursor an integer
+    active = 0
+    for lane in range(LANES):
+        if k < n:
+            ids[lane] = order[k]
+            xs[lane] = x0[order[k], 0]
+            k += np.int64(stride)
+            active += 1
+    while active > 0:
+        for lane in range(LANES):
+            i = ids[lane]
+            if i < 0:
+                continue
+            fp = fparams[i]
+            _, d, _ = profile(kinds[i], fp[0], fp[1], fp[2], xs[lane])
+            g = abs(d)
+            st = _outcome(g, eps[i], ts[lane], max_iter[i])
+            if st < 0:
+                rp = rparams[i]
+                xs[lane] = xs[lane] - step_size(rule_ids[i], rp[0], rp[1], rp[2], g) * d
+                ts[lane] += 1
+                continue
+            f, _, _ = profile(kinds[i], fp[0], fp[1], fp[2], xs[lane])
+            iters[i], status[i], f_final[i], g_final[i] = ts[lane], st, f, g
+            if k < n:
+                ids[lane] = order[k]
+                xs[lane] = x0[order[k], 0]
+                ts[lane] = 0
+                k += np.int64(stride)
+            else:
+                ids[lane] = -1
+                active -= 1
 
 
 @numba.njit(cache=True)
@@ -42,12 +86,9 @@ def _run_one_radial(kind, fp, x, rule, rp, eps, max_iter):
         r = math.sqrt(r)
         f, d, _ = profile(kind, fp[0], fp[1], fp[2], r)
         g = abs(d)
-        if not (math.isfinite(f) and math.isfinite(g)):
-            return t, DIVERGED, f, g
-        if g <= eps:
-            return t, CONVERGED, f, g
-        if t == max_iter:
-            return t, BUDGET, f, g
+        st = _outcome(g, eps, t, max_iter)
+        if st >= 0:
+            return t, st, f, g
         # grad f(x) = p'(r) x / r; r > 0 here because g > eps > 0 and every radial profile has p'(0) = 0
         scale = 1.0 - step_size(rule, rp[0], rp[1], rp[2], g) * d / r
         for j in range(dim):
@@ -56,23 +97,25 @@ def _run_one_radial(kind, fp, x, rule, rp, eps, max_iter):
 
 
 @numba.njit(parallel=True, cache=True)
-def run_batch(kinds, fparams, x0, rule_ids, rparams, eps, max_iter, order):
-    """Run instance i = order[k] for every k. Per instance: family kind and (3,) params, start x0[i] (d = 1:
-    signed scalar; d >= 2: radial lift), rule id and (3,) params, eps and budget. `order` interleaves costly
-    and cheap instances, since prange splits the index range statically across threads."""
+def run_batch(kinds, fparams, x0, rule_ids, rparams, eps, max_iter, order, chunks):
+    """Run every instance: family kind and (3,) params, start x0[i] (d = 1: signed scalar; d >= 2: radial
+    lift), rule id and (3,) params, eps and budget. `order` is a shuffle: prange splits its range statically,
+    so chunk c takes the interleaved instances order[c], order[c + chunks], ... and costly instances that sit
+    together in a grid end up spread over all threads. `chunks` (<= n) is a few per thread."""
     n, dim = x0.shape
     iters = np.empty(n, np.int64)
     status = np.empty(n, np.int8)
     f_final = np.empty(n)
     g_final = np.empty(n)
-    for k in numba.prange(n):
-        i = order[k]
-        if dim == 1:
-            res = _run_one_1d(kinds[i], fparams[i], x0[i, 0], rule_ids[i], rparams[i], eps[i], max_iter[i])
-        else:
-            res = _run_one_radial(kinds[i], fparams[i], x0[i].copy(), rule_ids[i], rparams[i], eps[i],
-                                  max_iter[i])
-        iters[i], status[i], f_final[i], g_final[i] = res
+    if dim == 1:
+        for c in numba.prange(chunks):
+            _run_lanes_1d(c, chunks, order, kinds, fparams, x0, rule_ids, rparams, eps, max_iter,
+                          iters, status, f_final, g_final)
+    else:
+        for k in numba.prange(n):
+            i = order[k]
+            iters[i], status[i], f_final[i], g_final[i] = _run_one_radial(
+                kinds[i], fparams[i], x0[i].copy(), rule_ids[i], rparams[i], eps[i], max_iter[i])
     return iters, status, f_final, g_final
 
 

@@ -5,7 +5,7 @@ import numpy as np
 
 CONVERGED = 0   # reached ||grad f|| <= eps; `iterations` is T_eps
 BUDGET = 1      # max_iter steps taken without reaching eps; T_eps > max_iter
-DIVERGED = 2    # f or grad f overflowed to inf/NaN; T_eps = inf
+DIVERGED = 2    # grad f (or the iterate) overflowed to inf/NaN; T_eps = inf
 STATUS_NAMES = {CONVERGED: "converged", BUDGET: "budget exhausted", DIVERGED: "diverged"}
 
 
@@ -16,7 +16,7 @@ class RunResult:
     iterations      int64: T_eps when converged; the iterations taken (max_iter, or the step that overflowed)
                     otherwise. x0 counts as t = 0.
     status          int8: CONVERGED (0), BUDGET (1), DIVERGED (2).
-    f_final         f at the last iterate (inf after divergence).
+    f_final         f at the last iterate (inf or NaN after divergence).
     grad_norm_final ||grad f|| at the last iterate.
     meta            what was run: family, rule, parameters, eps, max_iter.
     """

@@ -17,7 +17,7 @@ def reference_run(fam, rule, x0, eps, max_iter, **params):
     for x in np.atleast_1d(np.asarray(x0, float)):
         for t in range(max_iter + 1):
             f, g = fam.value(x)[0], fam.grad(x)[0]
-            if not (np.isfinite(f) and np.isfinite(g)):
+            if not np.isfinite(g):  # divergence = the gradient overflows
                 out.append((t, DIVERGED))
                 break
             if abs(g) <= eps:
