@@ -17,6 +17,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from clipcheck import __version__
+from gpu.presets import MODELS, PRESETS
+
 INSTALL_HINT = ("clipcheck probe needs torch and scikit-learn: pip install -e '.[torch]' "
                 "(for the CPU build of torch, first: pip install torch==2.13.0)")
 RUNS = ("clipped", "unclipped")
@@ -42,45 +45,61 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="which network to train (default: %(default)s)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="auto picks CUDA when torch finds it (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="seed for initialisation, batches and bootstrap; clipped and unclipped runs share it "
                              "(default: %(default)s)")
-    parser.add_argument("--steps", type=int, help="SGD steps per run (preset: LSTM 200, ResNet-20 120)")
-    parser.add_argument("--lr", type=float, help="learning rate of both runs (preset: LSTM 20, ResNet-20 0.1)")
-    parser.add_argument("--clip", type=float,
-                        help="clipping threshold of clip_grad_norm_ in the clipped run (preset: LSTM 0.25, "
-                             "ResNet-20 1.0)")
-    parser.add_argument("--momentum", type=float, help="SGD momentum (preset: 0, plain SGD as in the theory)")
-    parser.add_argument("--batch-size", type=int, help="training mini-batch size (preset: LSTM 20, ResNet-20 32)")
-    parser.add_argument("--probe-every", type=int, help="probe smoothness every N steps (preset: 4)")
-    parser.add_argument("--probe-size", type=int,
-                        help="examples in the fixed probe batch on which both gradients are taken "
-                             "(preset: LSTM 20, ResNet-20 64)")
-    parser.add_argument("--s-grid", default="0.1,0.25,0.5,0.75,1",
+    per_model = [("steps", int, "N", "SGD steps per run"),
+                 ("lr", float, "X", "learning rate of both runs"),
+                 ("clip", float, "X", "threshold of clip_grad_norm_ in the clipped run (eta_c = lr, gamma = clip)"),
+                 ("momentum", float, "X", "SGD momentum (0: plain SGD as in the theory)"),
+                 ("batch_size", int, "N", "training mini-batch size"),
+                 ("probe_every", int, "N", "probe smoothness every N steps"),
+                 ("probe_size", int, "N", "examples in the fixed probe batch on which both gradients are taken")]
+    for name, kind, metavar, text in per_model:
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, metavar=metavar,
+                            help=f"{text} (default: {_preset_values(name)})")
+    parser.add_argument("--s-grid", default="0.1,0.25,0.5,0.75,1", metavar="LIST",
                         help="comma-separated fractions s in (0, 1] of the step at which gradients are compared "
                              "(default: %(default)s)")
-    parser.add_argument("--quantile", type=float, default=1.0,
+    parser.add_argument("--quantile", type=float, default=1.0, metavar="Q",
                         help="share of probe points the fitted L0 + L1*g envelope must lie above "
                              "(default: %(default)s, all)")
-    parser.add_argument("--bootstrap", type=int, default=2000,
+    parser.add_argument("--bootstrap", type=int, default=2000, metavar="N",
                         help="bootstrap resamples for the interval of Spearman rho (default: %(default)s)")
-    parser.add_argument("--hidden-size", type=int, help="LSTM embedding = hidden size (preset: 128)")
-    parser.add_argument("--vocab-size", type=int, help="vocabulary of the default text (preset: 2000)")
-    parser.add_argument("--seq-len", type=int, help="LSTM sequence length in tokens (preset: 35)")
-    parser.add_argument("--image-size", type=int, help="side of the resized digits in pixels (preset: 16)")
+    for name, model, text in (("hidden_size", "lstm", "LSTM embedding = hidden size"),
+                              ("vocab_size", "lstm", "vocabulary kept from the default text"),
+                              ("seq_len", "lstm", "LSTM sequence length in tokens"),
+                              ("image_size", "resnet20", "side of the resized digits in pixels")):
+        parser.add_argument("--" + name.replace("_", "-"), type=int, metavar="N",
+                            help=f"{text} (default: {_preset_values(name, (model,))})")
 
+
+def _preset_values(name, models=MODELS):
+    """The presets' values of one setting, for --help: "quick 200 (lstm), 120 (resnet20); full 6000"."""
+    parts = []
+    for preset, settings in PRESETS.items():
+        values = {model: settings[model][name] for model in models}
+        if len(set(values.values())) == 1:
+            parts.append(f"{preset} {next(iter(values.values())):g}")
+        else:
+            parts.append(f"{preset} " + ", ".join(f"{v:g} ({m})" for m, v in values.items()))
+    return "; ".join(parts)
 
 def run(args) -> int:
     """Train, probe, analyse and write the outputs; 0 on success, 2 when torch is missing."""
-    if importlib.util.find_spec("torch") is None or importlib.util.find_spec("sklearn") is None:
+    try:
+        import torch
+    except ImportError:
         print(INSTALL_HINT, file=sys.stderr)
         return 2
-    import torch
+    if importlib.util.find_spec("sklearn") is None:  # the default images; found without the cost of importing
+        print(INSTALL_HINT, file=sys.stderr)
+        return 2
     from tqdm import tqdm
 
     from gpu import analysis, experiment
 
-    models = experiment.MODELS if args.model == "both" else (args.model,)
+    models = MODELS if args.model == "both" else (args.model,)
     settings = _settings(args, models)
     data_paths = _assign_data(args.data, models)
     device = experiment.pick_device(args.device)
@@ -123,8 +142,6 @@ def run(args) -> int:
 
 
 def _settings(args, models):
-    from gpu.experiment import PRESETS
-
     try:
         s_grid = [float(s) for s in args.s_grid.split(",")]
     except ValueError:
@@ -175,7 +192,7 @@ def _versions(torch):
         except metadata.PackageNotFoundError:
             return "not installed"
 
-    return {"clipcheck": version("clipcheck"), "python": platform.python_version(), "torch": torch.__version__,
+    return {"clipcheck": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "numpy": version("numpy"), "scipy": version("scipy"), "scikit-learn": version("scikit-learn"),
             "matplotlib": version("matplotlib")}
 

@@ -28,10 +28,11 @@ def _normalise(images):
 
 
 class _ArraysOnly(pickle.Unpickler):
-    """Unpickler that builds numpy arrays and nothing else: a CIFAR batch needs no other global, and refusing the
-    rest keeps a malicious file named data_batch_1 from running code."""
+    """Unpickler that builds numpy arrays and byte strings and nothing else: a CIFAR batch needs no other global,
+    and refusing the rest keeps a malicious file named data_batch_1 from running code.  (_codecs.encode is how
+    Python 3 writes bytes at pickle protocol 2, for batches re-saved by Python 3.)"""
 
-    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"), ("numpy.core.multiarray", "_reconstruct"),
                 ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
                 ("numpy._core.multiarray", "scalar")}
 
