@@ -29,6 +29,8 @@ def remark5(data, folder):
     ax.loglog(M, data["thm4_paper"], ":", color="C3", alpha=0.7, label="Thm 4 lower bound (paper's constant)")
     ax.loglog(M, data["thm3_derived"], "--", color="C0", alpha=0.7, label="Thm 3 upper bound (derived)")
     ax.loglog(M, data["thm3_paper"], ":", color="C0", alpha=0.7, label="Thm 3 upper bound (paper's constant)")
+    if "ngd_bound" in data:
+        ax.loglog(M, data["ngd_bound"], "--", color="C2", alpha=0.7, label="NGD upper bound (derived)")
     ax.set_xlabel("M = ||grad f(x0)|| (sup over the sublevel set)")
     ax.set_ylabel("iterations to ||grad f|| <= eps (worst of the 3.3 pair)")
     ax.set_title("Remark 5: clipping vs the best fixed step, as M grows")

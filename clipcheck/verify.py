@@ -8,6 +8,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from synthetic.sweep import Store, using
+
 from . import __version__
 from .claims import Row, registry
 from .report import write_json, write_markdown
@@ -76,11 +78,14 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     claims = select(registry(), only)
     t0 = time.perf_counter()
     rows, timings = [], {}
-    for claim in claims:
-        if progress:
-            progress(claim.id)
-        claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache)
-        rows += claim_rows
+    # grid points inside a claim are stored too, so even a long claim resumes where it stopped
+    store = Store(folder / ".cache" / f"points-{__version__}") if use_cache else None
+    with using(store):
+        for claim in claims:
+            if progress:
+                progress(claim.id)
+            claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache)
+            rows += claim_rows
     proofs, proofs_md = _proofs() if with_proofs else (None, "")
     failed = [r for r in rows if r.failed] + [p for p in (proofs or []) if not p.passed]
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),

@@ -1,0 +1,46 @@
+"""synthetic.sweep: a sweep interrupted midway keeps what it finished, and keys ignore parameter order."""
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from synthetic.sweep import Store, cached, sweep, using
+
+
+def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
+    calls = []
+
+    def fn(a, b):
+        calls.append((a, b))
+        if len(calls) == 3 and not stop_once_done:
+            raise KeyboardInterrupt  # the user presses Ctrl-C during the third point
+        return {"sum": a + b, "inf": math.inf}
+
+    grid = [{"a": i, "b": 10 * i} for i in range(5)]
+    stop_once_done = False
+    with using(Store(tmp_path)):
+        with pytest.raises(KeyboardInterrupt):
+            sweep(fn, grid, "demo")
+        stop_once_done = True
+        calls.clear()
+        out = sweep(fn, grid, "demo")
+    assert [r["sum"] for r in out] == [11 * i for i in range(5)]
+    assert calls == [(2, 20), (3, 30), (4, 40)]  # the two finished points were read back, not rerun
+    assert out[0]["inf"] == math.inf  # non-finite floats survive the JSON store
+
+
+def test_keys_do_not_depend_on_parameter_order(tmp_path):
+    store = Store(tmp_path)
+    store.put({"x": 1, "y": 2}, [1.5])
+    assert store.get({"y": 2, "x": 1}) == [1.5]
+    assert store.get({"x": 1, "y": 3}) is None
+
+
+def test_cached_without_store_just_computes():
+    assert cached({"k": 1}, lambda: 42) == 42
+
+
+def test_executor_seam(tmp_path):
+    with ThreadPoolExecutor(2) as pool, using(Store(tmp_path)):
+        out = sweep(lambda a: a * a, [{"a": i} for i in range(6)], "squares", map_fn=pool.map)
+    assert out == [i * i for i in range(6)]
