@@ -1,0 +1,80 @@
+"""Figures of the stochastic and later-rule claims: (data, folder) -> file name, like plots.py.
+Stochastic curves show the median and the interquartile band over seeds against gradient evaluations (one
+oracle call per iteration)."""
+import numpy as np
+
+from .plots import _save, plt, upper  # noqa: F401  (upper is re-exported for the deterministic later rules)
+
+
+def thm7(data, folder):
+    inst = data["instances"]
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for j, s in enumerate(inst):
+        t = np.maximum(np.array(s["checkpoints"], float), 1.0)  # x0 (t = 0) drawn at 1 on the log axis
+        col = f"C{j % 10}"
+        ax.loglog(t, s["q50"], color=col, lw=1.2, label=f"{s['label']} (T = {s['T']})")
+        ax.fill_between(t, s["q25"], s["q75"], color=col, alpha=0.2, lw=0)
+        ax.loglog(t, s["mean"], ":", color=col, lw=1)
+        ax.axvline(s["T"], color=col, lw=0.6, ls="--")
+    for eps in sorted({s["eps"] for s in inst}):
+        ax.axhline(eps, color="k", lw=0.8, ls="--")
+    ax.set_xlabel("gradient evaluations t (x0 drawn at 1); dashed verticals: the Thm 7 horizon T")
+    ax.set_ylabel("||grad f(x_t)||: median, IQR band, mean (dotted)")
+    ax.set_title(f"ZHSJ-Thm7: clipped SGD over {len(inst)} instances; horizontal: eps")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6)
+    return _save(fig, folder, "zhsj_thm7.png")
+
+
+def thm8(data, folder):
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for j, (role, c) in enumerate(data["curves"].items()):
+        eps = np.array(c["eps"])
+        need = np.array([np.nan if v is None else v for v in c["needed"]], float)
+        shape = np.array(c["shape"])
+        ax.loglog(1 / eps, need, "o-", color=f"C{j}", label=f"{role}: horizon needed (P >= 1/2)")
+        scale = np.nanmax(need / shape) if np.any(np.isfinite(need)) else 1.0
+        ax.loglog(1 / eps, shape * scale, "--", color=f"C{j}", alpha=0.7,
+                  label=f"shape x {scale:.2g} (largest implied constant)")
+    ax.set_xlabel("1/eps")
+    ax.set_ylabel("gradient evaluations (horizon T)")
+    ax.set_title("ZHSJ-Thm8: SGD with h = min{1/sqrt(T), 1/(L1(M + tau))} against the shape")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, folder, "zhsj_thm8.png")
+
+
+def koloskova(data, folder):
+    fig, ax = plt.subplots(figsize=(7, 5))
+    c = np.array(data["c"])
+    ax.loglog(c, data["floor"], "o-", label="measured floor: median over seeds of mean ||grad f|| (2nd half)")
+    pred = np.array(data["mean_field"])
+    ax.loglog(c[pred > 0], pred[pred > 0], "s--", mfc="none", label="mean-field stationary ||grad f||")
+    s = data["sigma"]
+    ax.loglog(c, np.minimum(s, s**2 / c), ":", color="k", label="min{sigma, sigma^2/c} (order, Koloskova et al.)")
+    ax.axhline(data["sgd_floor"], color="C3", lw=1, label="unclipped SGD, same lr (noise floor)")
+    ax.set_xlabel("clipping threshold c")
+    ax.set_ylabel("||grad f|| where the run stalls")
+    ax.set_title("KOLOSKOVA-bias: fixed-threshold clipping is biased under skewed noise")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    return _save(fig, folder, "koloskova_bias.png")
+
+
+def head_to_head(data, folder):
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    M = np.array(data["M"])
+    top = data["budget"] * 2
+    for j, (name, ts) in enumerate(data["table"].items()):
+        t = np.array([np.inf if v is None else v for v in ts], float)
+        cens = ~(t <= data["budget"])
+        style = ["o-", "s-", "^-", "v-", "D-"][j % 5]
+        ax.loglog(M, np.where(cens, top, t), style, color=f"C{j % 10}", ms=4, mfc="none" if j >= 10 else None,
+                  label=name)
+    ax.axhline(top, color="k", lw=0.6, ls=":", label=f"> budget {data['budget']} (drawn here)")
+    ax.set_xlabel("M = ||grad f(x0)||")
+    ax.set_ylabel("gradient evaluations to eps (worst of the pair)")
+    ax.set_title(f"HEAD-TO-HEAD on the Remark 5 pair (eps = {data['eps']:g}, tau = {data['tau']:g})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6, ncol=2)
+    return _save(fig, folder, "head_to_head.png")
