@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 # Verdicts. Upper bounds and facts: holds / VIOLATED. Lower bounds: demonstrated / not demonstrated by this
 # construction (a finding, never a failure). Certificates: certified / NOT CERTIFIED.
 HOLDS, VIOLATED = "holds", "VIOLATED"
+INCONCLUSIVE = "inconclusive (budget cap reached below the bound)"
 DEMONSTRATED, NOT_DEMONSTRATED = "demonstrated", "not demonstrated by this construction"
 CERTIFIED, NOT_CERTIFIED = "certified", "NOT CERTIFIED"
 FAILING = {VIOLATED, NOT_CERTIFIED, "CHECKER MISSED A FALSE CERTIFICATE"}

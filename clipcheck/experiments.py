@@ -6,12 +6,13 @@ import numpy as np
 
 import synthetic
 from synthetic import functions as F
-from synthetic.result import CONVERGED
+from synthetic.result import BUDGET, CONVERGED
 from synthetic.sweep import sweep
 from theory import bounds, steps
 from theory.smoothness import gradient_growth, value_growth
 
-from .claims import (CERTIFIED, DEMONSTRATED, HOLDS, NOT_CERTIFIED, NOT_DEMONSTRATED, VIOLATED, Row)
+from .claims import (CERTIFIED, DEMONSTRATED, HOLDS, INCONCLUSIVE, NOT_CERTIFIED, NOT_DEMONSTRATED, VIOLATED,
+                     Row)
 
 # -- settings ------------------------------------------------------------------------------------------------
 CLASSIC = {"quick": {"eps": [0.5, 0.1, 0.02]}, "full": {"eps": [0.5, 0.1, 0.02, 0.005]}}
@@ -65,9 +66,11 @@ def _upper_rows(claim_id, statuses, statement, instances, measured, bound_sets, 
     for constants, bnd in bound_sets.items():
         bnd = np.asarray(bnd, float)
         ok = (status_codes == CONVERGED) & (measured <= bnd)
+        # a budget stop below the bound (only when BUDGET_CAP cut the budget) proves nothing either way
+        unknown = (status_codes == BUDGET) & (measured < bnd)
         ratio = measured / bnd
-        k = int(np.argmax(np.where(ok, ratio, np.inf)))  # a failure, if any, decides the row
-        verdict = HOLDS if ok.all() else VIOLATED
+        k = int(np.argmax(np.where(ok, ratio, np.where(unknown, -1.0, np.inf))))  # a failure decides the row
+        verdict = HOLDS if ok.all() else (VIOLATED if not (ok | unknown).all() else INCONCLUSIVE)
         fam, x0, info = instances[k]
         inst = _describe(fam, x0, **info, status=int(status_codes[k]))
         rows.append(Row(f"{claim_id}:{constants}" if len(bound_sets) > 1 else claim_id, statuses[constants],
