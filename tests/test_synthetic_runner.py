@@ -140,3 +140,19 @@ def test_bad_input_names_the_argument(kwargs, name):
         args.pop("h")
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         synthetic.run(**args)
+
+
+@settings(max_examples=30, deadline=None)
+@given(L0=st.floats(0.1, 10), L1=st.floats(0.1, 10), M=st.floats(1.0, 1e4), seed=st.integers(0, 99))
+def test_clipped_counts_are_invariant_under_rescaling(L0, L1, M, seed):
+    # analytic: with y = L1 x, f_exp(L0, L1)(x) = (L0/L1^2) f_exp(1, 1)(y), and clipped GD (eta_c, gamma) on it
+    # is clipped GD (L0 eta_c, gamma L1/L0) on f_exp(1, 1) with eps scaled by L1/L0. The same run written
+    # differently must give the same count; rounding can move the step that crosses eps by one
+    eta_c, gamma = steps.zhsj_thm3_params(L0, L1)
+    f = F.f_exp(L0, L1)
+    x0 = f.start_for_grad(M) * (1 + 0.1 * np.random.default_rng(seed).random())
+    a = synthetic.run(f, "clipped", [x0], 1e-6, 10**6, eta_c=eta_c, gamma=gamma)
+    b = synthetic.run(F.f_exp(1.0, 1.0), "clipped", [L1 * x0], 1e-6 * L1 / L0, 10**6,
+                      eta_c=L0 * eta_c, gamma=gamma * L1 / L0)
+    assert a.status[0] == b.status[0] == CONVERGED
+    assert abs(int(a.iterations[0]) - int(b.iterations[0])) <= 1
