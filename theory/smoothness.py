@@ -73,3 +73,23 @@ def zjfw_coefficients(c):
     c = np.asarray(c, dtype=float)
     B = np.expm1(c) / c
     return 1.0 + np.exp(c) - B, B
+
+
+def local_smoothness(grad, x, step, s_grid=(0.1, 0.25, 0.5, 0.75, 1.0)):
+    """The estimator of THEOREMS.md section 6 along a step d = x_{t+1} - x_t:
+
+        L_hat = max_j ||grad(x + s_j d) - grad(x)|| / (s_j ||d||),   s_j in (0, 1].
+
+    grad: a function of one point returning its gradient (same shape). For an (L0,L1)-smooth f LEMMA-sharp
+    bounds it by (L0 + L1 ||grad f(x)||)(e^{L1 ||d||} - 1)/(L1 ||d||); on a quadratic it is the curvature along d.
+    """
+    x = np.asarray(x, dtype=float)
+    d = np.asarray(step, dtype=float)
+    s = np.asarray(s_grid, dtype=float)
+    if s.ndim != 1 or s.size == 0 or np.any(~np.isfinite(s)) or np.any((s <= 0) | (s > 1)):
+        raise ValueError(f"s_grid must be a non-empty list of numbers in (0, 1], got {s_grid!r}")
+    length = float(np.linalg.norm(d))
+    if not np.isfinite(length) or length == 0:
+        raise ValueError("step must be finite and nonzero")
+    g0 = np.asarray(grad(x), dtype=float)
+    return max(float(np.linalg.norm(np.asarray(grad(x + sj * d), dtype=float) - g0)) / (sj * length) for sj in s)
