@@ -54,6 +54,12 @@ def momentum(rule, q, t):
 
 
 @register_jitable
+def _over(a, b):
+    """a / b for a > 0, b >= 0, with a/0 = inf (a denominator can underflow to 0, e.g. L1 g with tiny L1)."""
+    return a / b if b > 0.0 else math.inf
+
+
+@register_jitable
 def _step(rule, q, g, tau):
     """h of the rules without momentum at oracle norm g > 0 (the move is -h g_hat)."""
     if rule < SGD:
@@ -61,18 +67,16 @@ def _step(rule, q, g, tau):
     if rule == SGD:
         return q[0]
     if rule == CLIPPED_SGD:
-        s = 16.0 * q[0] * q[1] * (g + tau)
-        return q[0] if s == 0.0 else min(1.0 / s, q[0])
+        return min(_over(1.0, 16.0 * q[0] * q[1] * (g + tau)), q[0])
     if rule == L0L1_GD:
-        return q[0] / (q[1] + q[2] * g)
+        return _over(q[0], q[1] + q[2] * g)
     if rule == VANKOV_STAR:
         u = q[1] * g
-        return 1.0 / q[0] if u == 0.0 else math.log1p(u / (q[0] + u)) / u
+        return _over(1.0, q[0]) if u == 0.0 else math.log1p(u / (q[0] + u)) / u
     if rule == VANKOV_SI:
-        return 1.0 / (q[0] + 1.5 * q[1] * g)
+        return _over(1.0, q[0] + 1.5 * q[1] * g)
     if rule == VANKOV_CL:
-        h = math.inf if q[0] == 0.0 else 1.0 / (2.0 * q[0])
-        return h if q[1] == 0.0 else min(h, 1.0 / (3.0 * q[1] * g))
+        return min(_over(1.0, 2.0 * q[0]), _over(1.0, 3.0 * q[1] * g))
     if rule == TORCH_CLIP:
         return q[0] * min(1.0, q[1] / g)
     return -1.0
