@@ -84,4 +84,10 @@ def registry():
         Claim("LEMMA-sharp", "gradient and function growth under (L0,L1)-smoothness", ex.lemma_sharp,
               pl.lemma_sharp, ex.SAMPLES),
         Claim("CERT", "certified (L0,L1) of every constructed function", ex.certificates, None, ex.CERT),
-    ]
+    ] + _stochastic_claims()
+
+
+def _stochastic_claims():
+    """Thm 7, Thm 8 and the rules that followed the paper (issue 3), registered by their own module."""
+    from .experiments_stochastic import CLAIMS
+    return list(CLAIMS)
