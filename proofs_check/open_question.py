@@ -13,6 +13,7 @@ import sympy as sp
 from mpmath import iv
 
 from .core import I, Proof, fmt, is_zero, phi
+from . import valley
 
 k, m, x, y, L0, L1, t = sp.symbols("k m x y L0 L1 t", positive=True)
 
@@ -73,20 +74,44 @@ def check_thm4_open_question(l0: float = 1.0, big_m: float = 10.0, l1_values=(10
     a, b = sp.Function("a")(y), sp.Function("b")(y)
     F = -a * sp.sin(k * x) + b
     ok5 = True
-    for th, sgn in ((sp.pi / 2, -1), (-sp.pi / 2, 1)):  # crest and trough
+    for th, sgn in ((sp.pi / 2, -1), (-sp.pi / 2, 1)):  # the lines kx = pi/2 and -pi/2
         pt = {x: th / k}
         Hc = sp.hessian(F, (x, y)).subs(pt)
         gc = sp.Matrix([sp.diff(F, v) for v in (x, y)]).subs(pt)
         ok5 &= is_zero(Hc[0, 1]) and is_zero(Hc[0, 0] + sgn * a * k**2) and is_zero(gc[0]) \
             and is_zero(gc[1] - (sp.diff(b, y) + sgn * sp.diff(a, y)))
     P.note(f"5. {'ok' if ok5 else 'NOT SHOWN'}: completing with one Fourier mode, f = -a(y) sin(kx) + b(y), "
-           "the crest/trough lines have Hessian entry a k^2 and gradient |b' -+ a'|, so (L0, L1) forces "
+           "the lines kx = +-pi/2 have Hessian entry a k^2 and gradient |b' -+ a'|, so (L0, L1) forces "
            "| |a'| - |b'| | >= (a k^2 - L0)/L1. The rotation at y = 0 needs a' = m > 0 = b'; while a' > |b'| the "
-           "crest value b - a falls, a >= m/k grows, so either |a'| = |b'| is reached with a k^2 >= m k > L0 "
-           "(violates (L0, L1)) or the crest falls without bound with gradient -> oo (violates A1/A4). "
+           "value b - a on kx = pi/2 falls, a >= m/k grows, so either |a'| = |b'| is reached with a k^2 >= m k > L0 "
+           "(violates (L0, L1)) or that line falls without bound with gradient -> oo (violates A1/A4). "
            "So this family cannot complete the gadget")
+    # 6. a descending valley: exact 2-cycle, certified on the sublevel set, fails on the A3 neighbourhood
+    vc = valley.certify(valley.Valley(), L1=4.2, M=0.59, R=0.0)
+    ok6 = valley.cycle_is_exact() and vc["ok"]
+    L1v = vc["L1"]
+    R_open = (math.exp(4) - 1) / L1v  # open regime: L1 > (e^4 M^4 - 1) L0/M >= e^4 - 1 (L0 >= 1, M > 1)
+    wit = valley.wide_witness(valley.Valley(), R=math.floor(R_open))
+    P.const(valley_L1=L1v, valley_M=vc["M"], valley_h=round(vc["h"], 6), valley_c=round(vc["c"], 4),
+            valley_cycle_grad=round(vc["m"], 6), valley_boxes=vc["boxes_L1"] + vc["boxes_M"],
+            valley_witness_R=wit["R"], valley_witness_ratio=round(wit["ratio_lower"], 2))
+    P.note(f"6. {'ok' if ok6 else 'NOT SHOWN'}: valley f = V(y) + W(y) log cosh x, V = (A/0.15) e^(-0.15 y), "
+           "W = 1/(e^(0.35 y) + e^(-2 y)), A = W'(0) log cosh 1: GD with h = 2/(W(0) tanh 1) = "
+           f"{vc['h']:.4f} cycles (-1, 0) <-> (1, 0) exactly (SymPy); f >= 0 = inf f; interval branch and bound "
+           f"({vc['boxes_L1'] + vc['boxes_M']} boxes + a tail in e^(-2.35 y)) certifies (0, {L1v})-smoothness and "
+           f"||grad f|| <= {vc['M']} on the sublevel set: L1 h M <= {vc['c']:.2f}, no log")
+    P.note(f"   but A3 asks for (L0, L1) on the radius-1 neighbourhood, which in the open regime (L1 > e^4 - 1 "
+           f"= 53.6 for L0 >= 1) is >= {R_open:.1f} valley units wide; certified witness: a point within "
+           f"{wit['R']:g} of the sublevel set has ||H||/||grad f|| >= {wit['ratio_lower']:.1f} "
+           f"({'ok' if wit['ok'] else 'NOT SHOWN'}). So this valley is not in the class where the question is open")
+    P.note("7. why: for any f = V(y) + W(y) L(x) with unbounded walls L (like log cosh), (L0, L1) as |x| -> oo "
+           "forces |W''| <= L1 |W'|, so W' never changes sign; the cycle needs W'(0) > 0, hence W >= W(0) "
+           "downstream, the floor needs L1 |V'| >= W - L0 > 0, and f(0, y) = V(y) -> -oo. A valley whose walls "
+           "level off (bounded L) escapes this argument; not tried")
     P.note("conclusion: OPEN. Not refuted, not established. The pair cannot demonstrate the quoted form for "
-           f"L1 > {l1_star:.3g} (L0 = {l0:g}, M = {big_m:g}); 2-cycles in d >= 2 are not excluded by the descent "
-           "lemma below L1 h M ~ 1.26, the rotating gadget reaches L1 h m = pi, but no completion into the class "
-           "was found; one-mode completions are impossible. Multi-mode or non-separable completions remain untried")
+           f"L1 > {l1_star:.3g} (L0 = {l0:g}, M = {big_m:g}). In d = 2 an exact 2-cycle at L1 h M ~ "
+           f"{vc['c']:.0f} exists on a certified (0, L1)-smooth valley near its sublevel set, but not in the "
+           "class (A3's neighbourhood is too wide); no separable valley with unbounded walls is globally (L0, L1)-smooth (item 7). "
+           "If a bounded-wall valley works, the lower bound becomes Omega(L1 M Delta/eps^2) with no log, which "
+           "implies the quoted form once 8 (log M + 1) >= its constant")
     return P.done()

@@ -173,9 +173,10 @@ def test_zhsj_lemma2_value_is_attained_and_not_exceeded_on_a_fine_grid():
 
 # ---------------------------------------------------------------- the command
 
-def test_cmd_proofs_exit_status_and_json(capsys):
+def test_cmd_proofs_exit_status_and_json(capsys, monkeypatch, records):
     # expected: exit 1 iff some item FAILED (the lead's interface); JSON lists the records
     import argparse
+    monkeypatch.setattr(pc, "run_all", lambda quick=True: records)  # reuse the module's run (speed)
     parser = argparse.ArgumentParser()
     cmd_proofs.configure(parser)
     assert cmd_proofs.run(parser.parse_args(["--only", "ZHSJ-Thm6"])) == 0
@@ -193,3 +194,48 @@ def test_records_to_markdown_has_one_row_per_record(records):
     rows = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("| id")]
     assert len(rows) == len(records)
     assert "### ZHSJ-Thm4:open-question: finding" in md
+
+
+# ---------------------------------------------------------------- the valley of the Thm 4 finding
+
+def _valley_grid_sups():
+    """Independent float evaluation on the sublevel set (grid in y and in the fraction of the x-extent)."""
+    import numpy as np
+    from proofs_check import valley
+    c = valley._consts(valley.Valley())
+    f0 = float(c["f0"].mid)
+    ys = np.linspace(-1.2, 12, 1200)
+    fq = valley._np_parts(np.zeros_like(ys), ys, c)[0]
+    ys = ys[fq < f0]
+    W = 1 / (np.exp(0.35 * ys) + np.exp(-2 * ys))
+    xmax = np.arccosh(np.exp((f0 - fq[fq < f0]) / W))
+    xx = xmax[:, None] * np.linspace(0, 1, 400)[None, :]
+    _, fx, fy, fxx, fxy, fyy = valley._np_parts(xx, ys[:, None] + 0 * xx, c)
+    hn = np.abs(fxx + fyy) / 2 + np.hypot((fxx - fyy) / 2, fxy)
+    return (hn / np.hypot(fx, fy)).max(), np.hypot(fx, fy).max()
+
+
+def test_zhsj_thm4_valley_certificate_is_above_a_float_grid_and_fails_1pct_below_it():
+    # expected: the interval bound must dominate an independent float grid sup, and be near it (the grid
+    # misses the sup by far less than 1%, so certifying 1% below the grid sup must fail)
+    from proofs_check import valley
+    l1_grid, m_grid = _valley_grid_sups()
+    res = valley.certify()
+    assert res["ok"] and res["L1"] >= l1_grid and res["M"] >= m_grid
+    assert not valley.certify(L1=0.99 * l1_grid)["ok"]
+    assert not valley.certify(M=0.99 * m_grid)["ok"]
+
+
+def test_zhsj_thm4_valley_cycle_is_exact_and_float_gd_repeats_it():
+    # expected: x+ = -X + h W(0) tanh X = X (SymPy); float GD repeats it while rounding errors stay small
+    import numpy as np
+    from proofs_check import valley
+    assert valley.cycle_is_exact()
+    c = valley._consts(valley.Valley())
+    h = float(c["h"].mid)
+    p = np.array([-1.0, 0.0])
+    for k in range(20):
+        _, fx, fy, *_ = valley._np_parts(p[0], p[1], c)
+        p = p - h * np.array([fx, fy])
+        # 1e-6: the cycle is unstable (errors about double per step), 20 steps of rounding reach ~1e-11
+        assert abs(abs(p[0]) - 1) < 1e-6 and abs(p[1]) < 1e-6
