@@ -68,9 +68,9 @@ def head_to_head(data, folder):
     for j, (name, ts) in enumerate(data["table"].items()):
         t = np.array([np.inf if v is None else v for v in ts], float)
         cens = ~(t <= data["budget"])
-        style = ["o-", "s-", "^-", "v-", "D-"][j % 5]
-        ax.loglog(M, np.where(cens, top, t), style, color=f"C{j % 10}", ms=4, mfc="none" if j >= 10 else None,
-                  label=name)
+        style = ["o-", "s-", "^-", "v-", "D-", "P-", "X-"][j % 7]
+        ax.loglog(M, np.where(cens, top, t), style, color=plt.cm.tab20(j % 20), ms=5 + (j % 3),
+                  mfc="none" if j % 2 else None, label=name)  # rules with equal counts overlap: sizes differ
     ax.axhline(top, color="k", lw=0.6, ls=":", label=f"> budget {data['budget']} (drawn here)")
     ax.set_xlabel("M = ||grad f(x0)||")
     ax.set_ylabel("gradient evaluations to eps (worst of the pair)")

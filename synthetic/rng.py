@@ -10,7 +10,8 @@ used, with every constant a np.uint64 so Numba never mixes signed and unsigned (
 the same source compiles with numba.njit and as a CUDA device function. The functions call each other, so they
 are registered with `register_jitable` (which leaves them plain Python functions and lets any njit or CUDA kernel
 call them). Numba's cache of a kernel does not notice edits here: clear __pycache__ after editing.
-Integer draws are identical on every target; log/cos of the normal draws are correctly rounded to within an ulp or so, which may differ on CUDA.
+Integer and uniform draws are identical on every target; normal draws use log and cos from the target's maths
+library, so on CUDA they may differ in the last bits.
 """
 import math
 

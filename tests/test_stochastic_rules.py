@@ -99,9 +99,14 @@ def test_momentum_and_mixed_clip_steps_are_shorter_than_gamma(eta, gamma, m, g, 
     assert hg1 == 0.0 and hm1 * m <= gamma * (1 + 1e-12)
 
 
+@numba.njit(cache=True)
+def _momentum(rule, q, t):
+    return R.momentum(rule, q, t)
+
+
 def test_momentum_coefficients():
     q = np.array([0.1, 1.0, 0.9, 0.7])
-    f = numba.njit(lambda r, q, t: R.momentum(r, q, t))
+    f = _momentum
     assert f(R.MOMENTUM_CLIP, q, 3) == 0.9  # ZJFW: fixed beta
     assert f(R.NSGD_M, q, 0) == 0.0 and f(R.NSGD_M, q, 3) == 1 - 1 / math.sqrt(4)  # Hubler: 1 - t^{-1/2}
     assert f(R.SGD, q, 3) == 0.0

@@ -1,5 +1,4 @@
 """synthetic.stochastic: reproducibility, agreement with the deterministic runner and with a NumPy loop."""
-import hashlib
 import math
 import os
 import subprocess
@@ -19,8 +18,9 @@ from synthetic import stochastic_rules as R
 ROOT = Path(__file__).resolve().parents[1]
 
 # every rule with parameters that keep the runs finite on f_exp(1, 1) from ||grad|| = 5
-RULES = {"sgd": {"h": 0.02}, "clipped-sgd": {"eta": 0.05, "L1": 1.0}, "l0l1-gd": {"eta": 0.5, "L0": 1.0, "L1": 1.0},
-         "vankov-star": {"L0": 1.0, "L1": 1.0}, "vankov-si": {"L0": 1.0, "L1": 1.0}, "vankov-cl": {"L0": 1.0, "L1": 1.0},
+RULES = {"sgd": {"h": 0.02}, "clipped-sgd": {"eta": 0.05, "L1": 1.0},
+         "l0l1-gd": {"eta": 0.5, "L0": 1.0, "L1": 1.0}, "vankov-star": {"L0": 1.0, "L1": 1.0},
+         "vankov-si": {"L0": 1.0, "L1": 1.0}, "vankov-cl": {"L0": 1.0, "L1": 1.0},
          "momentum-clip": {"eta": 0.1, "gamma": 0.1}, "mixed-clip": {"eta": 0.1, "gamma": 0.1, "nu": 0.5},
          "nsgd-m": {}, "torch-clip": {"lr": 0.1, "max_norm": 1.0}, "gd": {"h": 0.02},
          "clipped": {"eta_c": 0.1, "gamma": 1.0}, "normalized": {"eta_n": 0.1, "beta": 1.0}}
@@ -169,6 +169,14 @@ def test_runner_agrees_with_a_numpy_loop(rule):
                 # same formulas in another order of operations: rounding differences grow at most geometrically
                 # over 40 steps of contracting maps; 1e-9 relative is far above that and far below any rule error
                 np.testing.assert_allclose(r.trace[i], want, rtol=1e-9, atol=1e-12)
+
+
+def test_synthetic_run_forwards_stochastic_rules_and_noise():
+    # synthetic.run (batch.py) hands rules of STOCHASTIC_RULES and any noise to synthetic.stochastic.run
+    fam = F.f_exp(1.0, 1.0)
+    a = synthetic.run(fam, "nsgd-m", [2.0, 3.0], 0.1, 10_000, noise="gaussian", tau=0.2, seed=1)
+    b = S.run(fam, "nsgd-m", [2.0, 3.0], 0.1, 10_000, noise="gaussian", tau=0.2, seed=1)
+    assert np.array_equal(a.iterations, b.iterations) and a.meta["noise"] == "gaussian"
 
 
 def test_stop_rules():
