@@ -18,6 +18,11 @@ def _num(v):
     return str(v)
 
 
+def _md(text):
+    """Table cells: a literal | (as in ||x||^2) would split the cell."""
+    return str(text).replace("|", "\\|")
+
+
 def terminal_table(rows):
     head = ("id", "constants", "measured", "bound", "ratio", "verdict")
     body = [(r.id, r.status, _num(r.measured), _num(r.bound), _num(r.ratio), r.verdict) for r in rows]
@@ -58,8 +63,8 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
     out.append("|---|---|---|---|---|---|")
     for r in rows:
         verdict = f"**{r.verdict}**" if r.failed else r.verdict
-        out.append(f"| {r.id} | {STATUS_LABELS.get(r.status, r.status)} | {_num(r.measured)} | {_num(r.bound)} | "
-                   f"{_num(r.ratio)} | {verdict} |")
+        out.append(f"| {_md(r.id)} | {STATUS_LABELS.get(r.status, r.status)} | {_num(r.measured)} | "
+                   f"{_num(r.bound)} | {_num(r.ratio)} | {verdict} |")
     out.append("")
     seen = set()
     for r in rows:
