@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from .core import I, Proof, fmt, is_nonneg, is_zero, kappa, rat
+from .core import I, Proof, fmt, is_nonneg, is_zero, kappa
 
 L0, L1, g, M, K, p, q, s = sp.symbols("L0 L1 g M K p q s", positive=True)
 TENTH = sp.Rational(1, 10)

@@ -113,55 +113,55 @@ def certify(p: Valley = Valley(), L1: float = 4.2, M: float = 0.59, R: float = 0
 
 
 def _certify(p, L1, M, R, max_boxes):
-    if True:
-        c = _consts(p)
-        f0 = c["f0"]
-        y_lo = float((-iv.log(f0 * c["l0"] / c["A"]) / c["l0"]).a)  # V(y) <= f0 needs y >= y_lo
-        Y1 = float(p.Y1)
-        ys = [y_lo - R + i * (Y1 - y_lo + R) / 64 for i in range(65)]
+    c = _consts(p)
+    f0 = c["f0"]
+    y_lo = float((-iv.log(f0 * c["l0"] / c["A"]) / c["l0"]).a)  # V(y) <= f0 needs y >= y_lo
+    Y1 = float(p.Y1)
+    ys = [y_lo - R + i * (Y1 - y_lo + R) / 64 for i in range(65)]
 
-        def boxes(widen, y0):
-            out = []
-            for a, b in zip(ys[:-1], ys[1:]):
-                if b < y0:
-                    continue
-                a = max(a, y0)
-                out.append(((a, b), (0.0, _ell_max(a, b, c, widen))))
-            return out
+    def boxes(widen, y0):
+        out = []
+        for a, b in zip(ys[:-1], ys[1:]):
+            if b < y0:
+                continue
+            a = max(a, y0)
+            out.append(((a, b), (0.0, _ell_max(a, b, c, widen))))
+        return out
 
-        ratio = lambda Y, Lb: _ratio_up(*_derivs(Y, Lb, c)[:5])
+    def ratio(Y, Lb):
+        return _ratio_up(*_derivs(Y, Lb, c)[:5])
 
-        def grad_up(Y, Lb):
-            fx, fy, *_ , fv = _derivs(Y, Lb, c)
-            if fv.a > f0.b:  # the whole box lies outside the sublevel set
-                return 0.0
-            return iv.sqrt(fx**2 + fy**2).b
+    def grad_up(Y, Lb):
+        fx, fy, *_, fv = _derivs(Y, Lb, c)
+        if fv.a > f0.b:  # the whole box lies outside the sublevel set
+            return 0.0
+        return iv.sqrt(fx**2 + fy**2).b
 
-        okL, wL, nL, badL = _bnb(ratio, boxes(R, y_lo - R), L1, max_boxes)
-        okM, wM, nM, badM = _bnb(grad_up, boxes(0, y_lo), M, max_boxes)
-        # tail y >= Y1 in s = e^{-(l1+l2) y} in [0, s1]: W'/W = -(l1 - l2 s)/(1+s), W''/W as below, W/a -> 0
-        l0, l1, l2 = c["l0"], c["l1"], c["l2"]
-        s1 = float(iv.exp(-(l1 + l2) * Y1).b)
-        ok_tail, tailR, tailM = True, 0.0, 0.0
-        for i in range(200):
-            s = iv.mpf([s1 * i / 200, s1 * (i + 1) / 200])
-            r1 = (l1 - l2 * s) / (1 + s)  # -W'/W > 0
-            r2 = -(l1**2 + l2**2 * s) / (1 + s) + 2 * r1**2  # W''/W > 0
-            # W/a = (B/A) e^{-(l1 - l0) y}/(1 + s), e^{-y} = s^{1/(l1+l2)}
-            wa = c["B"] / c["A"] * s ** ((l1 - l0) / (l1 + l2)) / (1 + s)
-            if r1.a <= 0 or r2.a <= 0:
-                ok_tail = False
-                break
-            # mediant: (l0 a + (W''/W) l W)/(a + |W'/W| l W) <= max(l0, r2/r1); ||H|| <= max row sum
-            R = r1 + iv.mpf(max(l0.b, (r2 / r1).b, wa.b))
-            tailR = max(tailR, float(R.b))
-            # on the sublevel set W l <= f0, so |f_y| <= a + |W'/W| f0 and |f_x| <= W; W, a decrease beyond Y1
-            W_, _, _, _, V1, _ = _WV(iv.mpf(Y1), c)
-            tailM = max(tailM, float(iv.sqrt(W_**2 + (abs(V1) + r1 * f0) ** 2).b))
-        ok_tail &= tailR <= L1 and tailM <= M
+    okL, wL, nL, badL = _bnb(ratio, boxes(R, y_lo - R), L1, max_boxes)
+    okM, wM, nM, badM = _bnb(grad_up, boxes(0, y_lo), M, max_boxes)
+    # tail y >= Y1 in s = e^{-(l1+l2) y} in [0, s1]: W'/W = -(l1 - l2 s)/(1+s), W''/W as below, W/a -> 0
+    l0, l1, l2 = c["l0"], c["l1"], c["l2"]
+    s1 = float(iv.exp(-(l1 + l2) * Y1).b)
+    ok_tail, tailR, tailM = True, 0.0, 0.0
+    for i in range(200):
+        s = iv.mpf([s1 * i / 200, s1 * (i + 1) / 200])
+        r1 = (l1 - l2 * s) / (1 + s)  # -W'/W > 0
+        r2 = -(l1**2 + l2**2 * s) / (1 + s) + 2 * r1**2  # W''/W > 0
+        # W/a = (B/A) e^{-(l1 - l0) y}/(1 + s), e^{-y} = s^{1/(l1+l2)}
+        wa = c["B"] / c["A"] * s ** ((l1 - l0) / (l1 + l2)) / (1 + s)
+        if r1.a <= 0 or r2.a <= 0:
+            ok_tail = False
+            break
+        # mediant: (l0 a + (W''/W) l W)/(a + |W'/W| l W) <= max(l0, r2/r1); ||H|| <= max row sum
+        Rt = r1 + iv.mpf(max(l0.b, (r2 / r1).b, wa.b))
+        tailR = max(tailR, float(Rt.b))
+        # on the sublevel set W l <= f0, so |f_y| <= a + |W'/W| f0 and |f_x| <= W; W, a decrease beyond Y1
+        W_, _, _, _, V1, _ = _WV(iv.mpf(Y1), c)
+        tailM = max(tailM, float(iv.sqrt(W_**2 + (abs(V1) + r1 * f0) ** 2).b))
+    ok_tail &= tailR <= L1 and tailM <= M
     return dict(ok=okL and okM and ok_tail, L1=L1, M=M, h=float(c["h"].b), c=float((L1 * c["h"] * M).b),
-                m=float(c["m"].a), f0=float(c["f0"].b), boxes_L1=nL, boxes_M=nM, worst_ratio=wL, worst_grad=wM,
-                tail_ratio=tailR, tail_grad=tailM, bad=badL or badM)
+            m=float(c["m"].a), f0=float(c["f0"].b), boxes_L1=nL, boxes_M=nM, worst_ratio=wL, worst_grad=wM,
+            tail_ratio=tailR, tail_grad=tailM, bad=badL or badM)
 
 
 def cycle_is_exact() -> bool:
