@@ -45,6 +45,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="which network to train (default: %(default)s)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="auto picks CUDA when torch finds it (default: %(default)s)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="CPU threads for torch (default: 1 with --quick, whose small models gain little from "
+                             "more and lose much when other jobs share the cores; torch's choice with --full)")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="seed for initialisation, batches and bootstrap; clipped and unclipped runs share it "
                              "(default: %(default)s)")
@@ -85,6 +88,7 @@ def _preset_values(name, models=MODELS):
             parts.append(f"{preset} " + ", ".join(f"{v:g} ({m})" for m, v in values.items()))
     return "; ".join(parts)
 
+
 def run(args) -> int:
     """Train, probe, analyse and write the outputs; 0 on success, 2 when torch is missing."""
     try:
@@ -95,23 +99,39 @@ def run(args) -> int:
     if importlib.util.find_spec("sklearn") is None:  # the default images; found without the cost of importing
         print(INSTALL_HINT, file=sys.stderr)
         return 2
-    from tqdm import tqdm
-
-    from gpu import analysis, experiment
+    from gpu.experiment import pick_device
 
     models = MODELS if args.model == "both" else (args.model,)
     settings = _settings(args, models)
     data_paths = _assign_data(args.data, models)
-    device = experiment.pick_device(args.device)
+    device = pick_device(args.device)
+    threads = args.threads if args.threads is not None else 1 if args.preset == "quick" else None
+    if threads is not None and threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {threads}")
     if args.bootstrap < 0:
         raise ValueError(f"--bootstrap must be nonnegative, got {args.bootstrap}")
     if not (0 < args.quantile <= 1):
         raise ValueError(f"--quantile must be in (0, 1], got {args.quantile}")
+    previous_threads = torch.get_num_threads()
+    try:
+        if threads is not None:
+            torch.set_num_threads(threads)
+        _train_and_write(args, models, settings, data_paths, device, torch)
+    finally:
+        torch.set_num_threads(previous_threads)  # run() may be called from a longer-lived process (tests)
+    return 0
+
+
+def _train_and_write(args, models, settings, data_paths, device, torch):
+    from tqdm import tqdm
+
+    from gpu import analysis, experiment
+
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-
     start = time.perf_counter()
-    summary = {"versions": _versions(torch), "device": str(device), "preset": args.preset, "seed": args.seed,
+    summary = {"versions": _versions(torch), "device": str(device), "threads": torch.get_num_threads(),
+               "preset": args.preset, "seed": args.seed,
                "arguments": {k: v for k, v in vars(args).items() if not callable(v)}, "models": {}}
     results = {}
     total = sum(2 * settings[m]["steps"] for m in models)
@@ -138,7 +158,6 @@ def run(args) -> int:
     figures = _plot(out, results, summary, analysis)
     _print_table(summary)
     print(f"wrote {out / 'trajectory.csv'}, {out / 'summary.json'}, " + ", ".join(str(f) for f in figures))
-    return 0
 
 
 def _settings(args, models):
@@ -244,6 +263,7 @@ def _plot(out, results, summary, analysis):
             ax.set(xscale="log", yscale="log", xlabel="‖∇f(x_t)‖ on the probe batch",
                    title=f"{model}, {run} (lr {summary['models'][model]['settings']['lr']:g}): "
                          f"ρ = {info['spearman_rho']:.2f}")
+        _plain_log_ticks(axes[0].xaxis, axes[0].yaxis)  # shared by both panels
         axes[0].set_ylabel("local smoothness L̂_t")
         fig.tight_layout()
         files.append(out / f"smoothness_{model}.png")
@@ -259,12 +279,24 @@ def _plot(out, results, summary, analysis):
             ax.plot([r["iteration"] for r in probed], [r["probe_loss"] for r in probed], color=colour,
                     label=f"{run} (probe batch)" + ("" if result.status == "finished" else f", {result.status}"))
         ax.set(xlabel="iteration", ylabel="loss (faint: training mini-batch)", title=model, yscale="log")
+        _plain_log_ticks(ax.yaxis)
         ax.legend()
     fig.tight_layout()
     files.append(out / "training_curves.png")
     fig.savefig(files[-1], dpi=110)
     plt.close(fig)
     return files
+
+
+def _plain_log_ticks(*axes):
+    """Label log axes at 1, 2, 5 x 10^k in plain numbers: matplotlib's default labels minor ticks of short axes
+    in scientific notation, and they collide."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    for axis in axes:
+        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
 
 
 def _print_table(summary):

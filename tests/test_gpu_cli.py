@@ -71,6 +71,7 @@ def test_probe_command_reads_fixture_data(tmp_path):
     (["--momentum", "1"], "--momentum"),
     (["--s-grid", "0.5,2"], "--s-grid"),
     (["--quantile", "0"], "--quantile"),
+    (["--threads", "0"], "--threads"),
     (["--data", "/no/such/folder"], "--data"),
     (["--model", "lstm", "--data", str(FIXTURES / "cifar10")], "--data"),
 ])
