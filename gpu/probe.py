@@ -7,6 +7,7 @@ batch with the same reduction, so differences are differences of one function's 
 modified: parameters are passed to `torch.func.functional_call` as fresh tensors, and buffers (BatchNorm running
 statistics) as clones, so a probe in training mode updates only the clones.
 """
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -41,7 +42,10 @@ def loss_and_gradient(model, loss_fn, batch, params):
     inputs, targets = batch
     leaves = {name: value.detach().requires_grad_(True) for name, value in params.items()}
     buffers = {name: b.clone() for name, b in model.named_buffers()}
-    loss = loss_fn(functional_call(model, (leaves, buffers), (inputs,)), targets)
+    with warnings.catch_warnings():
+        # cuDNN warns on every call that substituted LSTM weights are not one contiguous block; it only costs a copy
+        warnings.filterwarnings("ignore", message="RNN module weights are not part of single contiguous")
+        loss = loss_fn(functional_call(model, (leaves, buffers), (inputs,)), targets)
     grads = torch.autograd.grad(loss, list(leaves.values()))
     return loss.detach(), dict(zip(leaves, grads))
 

@@ -88,5 +88,6 @@ def test_envelope_plain_smoothness_gives_l1_zero():
     ([1.0, 2.0], [1.0, 2.0], 1.5, "quantile"),
 ])
 def test_envelope_rejects_bad_input(g, y, q, argument):
+    # Expected: DESIGN.md "validate at the boundary": a ValueError that names the offending argument.
     with pytest.raises(ValueError, match=argument):
         fit_envelope(g, y, q)

@@ -29,6 +29,7 @@ def test_spearman_matches_scipy_and_interval_brackets_it():
 
 
 def test_spearman_degenerate_inputs_are_nan():
+    # Expected: rank correlation is undefined for fewer than 3 points or a constant coordinate.
     assert all(math.isnan(v) for v in spearman_interval([1.0, 2.0], [1.0, 2.0]))
     assert all(math.isnan(v) for v in spearman_interval([1.0, 1.0, 1.0], [1.0, 2.0, 3.0]))
 

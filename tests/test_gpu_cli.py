@@ -76,11 +76,13 @@ def test_probe_command_reads_fixture_data(tmp_path):
     (["--model", "lstm", "--data", str(FIXTURES / "cifar10")], "--data"),
 ])
 def test_probe_command_names_bad_argument(argv, named, tmp_path):
+    # Expected: the CLI contract: a ValueError naming the option (cli.py prints it as one line), no traceback.
     with pytest.raises(ValueError, match=named):
         cmd_probe.run(_parse(argv + ["--out", str(tmp_path)]))
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is missing")
 def test_probe_command_cuda_without_gpu_is_named(tmp_path):
+    # Expected: asking for a device torch cannot see is bad input, named, not a crash inside torch.
     with pytest.raises(ValueError, match="--device"):
         cmd_probe.run(_parse(["--device", "cuda", "--out", str(tmp_path)]))

@@ -27,6 +27,14 @@ def test_ptb_reader_parses_fixture():
     assert text_data.is_ptb_folder(FIXTURES / "ptb") and not text_data.is_ptb_folder(FIXTURES / "cifar10")
 
 
+def test_ptb_reader_other_layout_same_corpus(tmp_path):
+    # Expected: the AWD-LSTM / PyTorch-example layout (train.txt, ...) holds the same files under other names.
+    for split in ("train", "valid", "test"):
+        (tmp_path / f"{split}.txt").write_text((FIXTURES / "ptb" / f"ptb.{split}.txt").read_text())
+    original, renamed = text_data.read_ptb(FIXTURES / "ptb"), text_data.read_ptb(tmp_path)
+    assert renamed.vocabulary == original.vocabulary and torch.equal(renamed.train, original.train)
+
+
 def test_ptb_reader_names_the_argument_when_layout_missing(tmp_path):
     with pytest.raises(ValueError, match="--data"):
         text_data.read_ptb(tmp_path)

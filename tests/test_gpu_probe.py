@@ -134,6 +134,8 @@ def test_probe_tied_weights_counted_once():
 
 
 def test_probe_zero_step_has_no_estimate_and_bad_grid_is_rejected():
+    # Expected: L_hat divides by s*||d||, undefined for d = 0 (nan, not a number pretending to be one); s must lie
+    # in (0, 1] by the definition in THEOREMS.md §6; the direction must name the model's parameters.
     model = Point(np.ones(2))
     quadratic = lambda x, _: 0.5 * x @ x  # noqa: E731
     assert math.isnan(local_smoothness(model, quadratic, NO_DATA, {"x": torch.zeros(2, dtype=torch.float64)})

@@ -71,6 +71,7 @@ def test_divergence_is_a_status():
 
 @pytest.mark.parametrize("field, value", [("steps", 0), ("lr", -1.0), ("clip", 0.0), ("momentum", 1.0)])
 def test_train_config_rejects_bad_values(field, value):
+    # Expected: DESIGN.md "validate at the boundary": a ValueError naming the field.
     kwargs = dict(steps=1, lr=0.1, clip=None, batch_size=1)
     kwargs[field] = value
     with pytest.raises(ValueError, match=field):
