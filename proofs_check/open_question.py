@@ -107,7 +107,9 @@ def check_thm4_open_question(l0: float = 1.0, big_m: float = 10.0, l1_values=(10
     P.note("7. why: for any f = V(y) + W(y) L(x) with unbounded walls L (like log cosh), (L0, L1) as |x| -> oo "
            "forces |W''| <= L1 |W'|, so W' never changes sign; the cycle needs W'(0) > 0, hence W >= W(0) "
            "downstream, the floor needs L1 |V'| >= W - L0 > 0, and f(0, y) = V(y) -> -oo. A valley whose walls "
-           "level off (bounded L) escapes this argument; not tried")
+           "level off (bounded L) escapes this argument; a brief float search over a sigmoid-shaped W, V found "
+           "ratios ~40 where the plateau V + W L(oo) turns in y (not certified, not in this module): the plateau "
+           "must be designed to cross zero slope at rate <= L1, which was not done")
     P.note("conclusion: OPEN. Not refuted, not established. The pair cannot demonstrate the quoted form for "
            f"L1 > {l1_star:.3g} (L0 = {l0:g}, M = {big_m:g}). In d = 2 an exact 2-cycle at L1 h M ~ "
            f"{vc['c']:.0f} exists on a certified (0, L1)-smooth valley near its sublevel set, but not in the "
