@@ -45,6 +45,8 @@ def _jsonable(v):
         return v
     if isinstance(v, (list, tuple)):
         return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, iv.mpf):
         return fmt(v)
     try:
