@@ -61,6 +61,7 @@ def summarise(records, quantile=1.0, resamples=2000, seed=0):
         "probes": int(grad_norms.size),
         "spearman_rho": rho,
         "spearman_interval": [low, high],
+        "spearman_interval_note": f"95% percentile interval, moving-block bootstrap, {resamples} resamples",
         "envelope_quantile": quantile,
         "L0": L0,
         "L1": L1,
