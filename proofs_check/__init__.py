@@ -11,14 +11,16 @@ from .functions import (check_cert_cosh, check_cert_even_power, check_cert_exp_l
 from .lemmas import check_fact_m, check_kappa, check_lemma_sharp, check_lemma_zjfw
 from .open_question import check_thm4_open_question
 from .theorems import (check_ngd_constant, check_ngd_equiv, check_thm3_decrease_clipped,
-                       check_thm3_decrease_unclipped, check_thm3_derived, check_thm3_quoted, check_thm6_derived,
+                       check_thm3_decrease_unclipped, check_thm3_derived, check_thm3_quoted, check_thm3_spec_rounding,
+                       check_thm6_derived,
                        check_thm6_quoted)
 
 # the registry, in the order of THEOREMS.md
 REGISTRY = [
     check_lemma_sharp, check_kappa, check_lemma_zjfw, check_fact_m, check_lemma2,
     check_ngd_equiv,
-    check_thm3_decrease_unclipped, check_thm3_decrease_clipped, check_thm3_derived, check_thm3_quoted,
+    check_thm3_decrease_unclipped, check_thm3_decrease_clipped, check_thm3_spec_rounding, check_thm3_derived,
+    check_thm3_quoted,
     check_lower_bound_arithmetic, check_thm4_open_question,
     check_thm6_derived, check_thm6_quoted, check_ngd_constant,
     check_fexp, check_fs,

@@ -11,9 +11,9 @@ import pytest
 import proofs_check as pc
 from clipcheck import cmd_proofs
 
-# The two per-step constants of ZHSJ-Thm3 are the derivation's values rounded to nearest, which for a lower
-# bound on the decrease is the unsafe way (needed: 10/(1 - kappa(0.1)/10) = 11.15347, 1 - kappa(0.1)/10 = 0.89658).
-KNOWN_SPEC_FAILURES = {"ZHSJ-Thm3:decrease-unclipped", "ZHSJ-Thm3:decrease-clipped"}
+# The two per-step constants of ZHSJ-Thm3 as THEOREMS.md prints them (11.15, 0.8966) are the derivation's values
+# rounded to nearest, the unsafe way for a lower bound on the decrease (needed: 10/(1 - kappa(0.1)/10) = 11.15347,
+# 1 - kappa(0.1)/10 = 0.89658). The checks use 11.16 and 0.8965; the printed digits are a "finding" record.
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +30,18 @@ def test_run_all_covers_the_registry_with_valid_records(records):
         json.dumps(r.to_dict())  # JSON-serialisable
 
 
-def test_every_item_passes_at_spec_constants_except_the_rounded_thm3_per_step_constants(records):
-    # expected: THEOREMS.md constants hold, except the two per-step values rounded the unsafe way (see above)
-    failed = {r.id for r in records if not r.passed}
-    assert failed == KNOWN_SPEC_FAILURES
+def test_every_item_passes_at_the_checked_constants(records):
+    # expected: THEOREMS.md constants hold (the two per-step ones rounded the safe way, see above)
+    assert {r.id for r in records if not r.passed} == set()
+
+
+def test_zhsj_thm3_printed_per_step_constants_are_a_finding(records):
+    # expected: 11.15 < 11.15347 and 0.8966 > 0.89658, so the printed digits do not follow (see above)
+    rec = next(r for r in records if r.id == "ZHSJ-Thm3:per-step-as-printed")
+    assert rec.verdict == "finding" and rec.passed
+    assert pc.check_thm3_decrease_unclipped(c_u=11.15).verdict == "FAILED"
+    assert pc.check_thm3_decrease_clipped(c_c=0.8966).verdict == "FAILED"
+    assert pc.check_thm3_spec_rounding(c_u=11.16, c_c=0.8965).verdict == "proved"
 
 
 def test_zhsj_thm3_per_step_constants_hold_when_rounded_the_safe_way():
@@ -176,14 +184,16 @@ def test_zhsj_lemma2_value_is_attained_and_not_exceeded_on_a_fine_grid():
 def test_cmd_proofs_exit_status_and_json(capsys, monkeypatch, records):
     # expected: exit 1 iff some item FAILED (the lead's interface); JSON lists the records
     import argparse
-    monkeypatch.setattr(pc, "run_all", lambda quick=True: records)  # reuse the module's run (speed)
+    # reuse the module's run (speed), with one failing item added: the printed 11.15 (see the top of this file)
+    failing = pc.check_thm3_decrease_unclipped(c_u=11.15)
+    monkeypatch.setattr(pc, "run_all", lambda quick=True: records + [failing])
     parser = argparse.ArgumentParser()
     cmd_proofs.configure(parser)
     assert cmd_proofs.run(parser.parse_args(["--only", "ZHSJ-Thm6"])) == 0
     assert "ZHSJ-Thm6:derived" in capsys.readouterr().out
-    assert cmd_proofs.run(parser.parse_args(["--json", "--only", "ZHSJ-Thm3:decrease"])) == 1
+    assert cmd_proofs.run(parser.parse_args(["--json", "--only", "ZHSJ-Thm3:decrease-unclipped"])) == 1
     docs = json.loads(capsys.readouterr().out)
-    assert {d["id"] for d in docs} == KNOWN_SPEC_FAILURES and not any(d["passed"] for d in docs)
+    assert [d["passed"] for d in docs] == [True, False]
     with pytest.raises(ValueError):
         cmd_proofs.run(parser.parse_args(["--only", "NO-SUCH-ID"]))
 
