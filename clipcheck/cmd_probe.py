@@ -22,7 +22,6 @@ from gpu.presets import MODELS, PRESETS
 
 INSTALL_HINT = ("clipcheck probe needs torch and scikit-learn: pip install -e '.[torch]' "
                 "(for the CPU build of torch, first: pip install torch==2.13.0)")
-RUNS = ("clipped", "unclipped")
 # options that override a preset setting, by name of the setting (None: not given, keep the preset's)
 _OVERRIDES = ("steps", "lr", "clip", "batch_size", "probe_every", "probe_size", "momentum", "hidden_size",
               "vocab_size", "seq_len", "image_size")

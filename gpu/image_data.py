@@ -32,9 +32,9 @@ class _ArraysOnly(pickle.Unpickler):
     and refusing the rest keeps a malicious file named data_batch_1 from running code.  (_codecs.encode is how
     Python 3 writes bytes at pickle protocol 2, for batches re-saved by Python 3.)"""
 
-    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"), ("numpy.core.multiarray", "_reconstruct"),
-                ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-                ("numpy._core.multiarray", "scalar")}
+    _ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+                ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
 
     def find_class(self, module, name):
         if (module, name) not in self._ALLOWED:
