@@ -54,7 +54,7 @@ import importlib.abc, sys
 class NoTorch(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] == "torch":
-            raise ImportError("torch blocked for this test")
+            raise ModuleNotFoundError("torch blocked for this test", name=name)
 sys.meta_path.insert(0, NoTorch())
 """
 
