@@ -15,13 +15,7 @@ TINY = ["--steps", "3", "--probe-every", "1", "--batch-size", "4", "--probe-size
         "--vocab-size", "30", "--seq-len", "5", "--image-size", "8", "--bootstrap", "50", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors run faster on one thread, and far faster when other jobs share the 2 cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _parse(argv):

@@ -13,13 +13,7 @@ from gpu.probe import DEFAULT_S_GRID, local_smoothness, parameters_of  # noqa: E
 ROUNDING = 1e-12
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_torch_thread():
-    """Tiny tensors run faster on one thread, and far faster when other jobs share the 2 cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 class Point(torch.nn.Module):
