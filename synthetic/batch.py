@@ -48,20 +48,17 @@ def run(family, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, backend=
         except ImportError:  # the stochastic runner is not part of this installation
             choice("rule", rule, tuple(rules.RULES))
             raise ValueError(f"noise={noise!r} needs synthetic.stochastic, which is missing") from None
+        if backend != "cpu":
+            raise ValueError(f"backend={backend!r}: stochastic and later rules run on the CPU only")
         return stochastic.run(family, rule, x0, eps, max_iter, noise=noise, tau=tau, seed=seed, **rule_params)
     x0 = as_finite("x0", x0)
     n = x0.shape[0] if x0.ndim else 1
     return run_many([family] * n, rule, x0, eps, max_iter, backend=backend, **rule_params)
 
 
-def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
-    """Like `run`, with one family per instance (a mixed batch keeps both cores busy)."""
-    families = list(families)
-    for f in {id(f): f for f in families}.values():
-        if not isinstance(f, Family):
-            raise ValueError(f"family must be a synthetic.functions.Family, got {type(f).__name__}")
-    choice("rule", rule, tuple(rules.RULES))
-    choice("backend", backend, BACKENDS)
+def as_points(x0, families=None):
+    """x0 as a float array of shape (n, d): (n,) is n points on the line. With families (one per row), a
+    point in R^d (d >= 2) needs a family with a radial lift."""
     x0 = as_finite("x0", x0)
     if x0.ndim == 0:
         x0 = x0[None]
@@ -69,47 +66,62 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
         x0 = x0[:, None]
     if x0.ndim != 2 or x0.shape[0] == 0:
         raise ValueError(f"x0 must have shape (n,) or (n, d) with n >= 1, got {x0.shape}")
+    if families is not None and x0.shape[1] > 1:
+        for f in families:
+            if not f.radial:
+                raise ValueError(f"x0: family {f.name} has no radial lift; pass points on the line")
+    return np.ascontiguousarray(x0, dtype=float)
+
+
+def rule_parameters(rule, names, given, n):
+    """The (n, 3) parameter array of a rule that takes the parameters `names` (in order), from keywords."""
+    unknown = set(given) - set(names)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]} is not a parameter of rule {rule!r} (it takes {', '.join(names)})")
+    missing = [p for p in names if p not in given]
+    if missing:
+        raise ValueError(f"{missing[0]} is required by rule {rule!r}")
+    params = np.zeros((n, 3))
+    for j, p in enumerate(names):
+        params[:, j] = _per_instance(p, given[p], n)
+    return params
+
+
+def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
+    """Like `run`, with one family per instance (a mixed batch keeps both cores busy)."""
+    families = list(families)
+    distinct = list({id(f): f for f in families}.values())
+    for f in distinct:
+        if not isinstance(f, Family):
+            raise ValueError(f"family must be a synthetic.functions.Family, got {type(f).__name__}")
+    choice("rule", rule, tuple(rules.RULES))
+    choice("backend", backend, BACKENDS)
+    x0 = as_points(x0, distinct)
     n = x0.shape[0]
     if len(families) != n:
         raise ValueError(f"families must have one entry per row of x0 ({n}), got {len(families)}")
-    if x0.shape[1] > 1:
-        for f in {id(f): f for f in families}.values():
-            if not f.radial:
-                raise ValueError(f"x0: family {f.name} has no radial lift; pass points on the line")
     budgets = _per_instance("max_iter", max_iter, n)
     if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     eps_arr = _per_instance("eps", eps, n)
     names = rules.RULE_PARAMS[rule]
-    unknown = set(rule_params) - set(names)
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]} is not a parameter of rule {rule!r} (it takes {', '.join(names)})")
-    missing = [p for p in names if p not in rule_params]
-    if missing:
-        raise ValueError(f"{missing[0]} is required by rule {rule!r}")
-    rparams = np.zeros((n, 3))
-    for j, p in enumerate(names):
-        rparams[:, j] = _per_instance(p, rule_params[p], n)
-    distinct = {id(f): f for f in families}
+    rparams = rule_parameters(rule, names, rule_params, n)
     if len(distinct) == 1:  # one family: no per-instance Python work
-        (fam,) = distinct.values()
-        kinds = np.full(n, fam.kind, np.int64)
-        fparams = np.tile(np.asarray(fam.params, float), (n, 1))
+        kinds = np.full(n, distinct[0].kind, np.int64)
+        fparams = np.tile(np.asarray(distinct[0].params, float), (n, 1))
     else:
         kinds = np.array([f.kind for f in families], np.int64)
         fparams = np.array([f.params for f in families], float)
     rule_ids = np.full(n, rules.RULES[rule], np.int64)
-    x0 = np.ascontiguousarray(x0, dtype=float)
     if backend == "cpu":
         from .cpu import run_batch
     else:
         from .cuda import run_batch
     it, st, ff, gf = run_batch(kinds, fparams, x0, rule_ids, rparams, eps_arr, budgets.astype(np.int64),
                                balanced_order(n), min(n, 4 * numba.get_num_threads()))
-    meta = {"families": _compact([f.name for f in distinct.values()]) if len(distinct) == 1
-            else [f.name for f in families], "rule": rule, "eps": _compact(eps_arr),
-            "max_iter": _compact(budgets.astype(int)), "backend": backend, "n": n, "dim": int(x0.shape[1]),
-            "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}}
+    meta = {"families": distinct[0].name if len(distinct) == 1 else [f.name for f in families], "rule": rule,
+            "eps": _compact(eps_arr), "max_iter": _compact(budgets.astype(int)), "backend": backend, "n": n,
+            "dim": int(x0.shape[1]), "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}}
     return RunResult(it, st, ff, gf, meta)
 
 
