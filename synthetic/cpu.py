@@ -41,7 +41,7 @@ def _run_lanes_1d(first, stride, order, kinds, fparams, x0, rule_ids, rparams, e
     ids = np.full(LANES, -1, np.int64)
     xs = np.zeros(LANES)
     ts = np.zeros(LANES, np.int64)
-    k = np.int64(first)  # the prange index arrives untyped-wide; keep the cursor an integer
+    k = np.int64(first)  # an int64 cursor, whatever integer type the prange index has
     active = 0
     for lane in range(LANES):
         if k < n:
