@@ -44,8 +44,9 @@ VANKOV = {
 }
 CONVEX = {
     "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [2.0, 3.0]], "eps": [0.05, 0.01], "gorbunov_eta": 0.5},
-    "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [2.0, 3.0], [0.1, 1.0], [100.0, 100.0]],
-             "eps": [0.1, 0.01, 0.001], "gorbunov_eta": 0.5},
+    # (100, 100) with eps = 1e-3 is left out: f_slow(1.01 eps) from gap 10 is R = 1e4 away at 5e-6 per step
+    "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [2.0, 3.0], [0.1, 1.0]], "eps": [0.1, 0.01, 0.003],
+             "gorbunov_eta": 0.5},
 }
 KOLOSKOVA = {
     "quick": {"L": 1.0, "tau": 1.0, "p_plus": 0.1, "lr": 0.005, "steps": 20000, "seeds": 20, "seed": 0,
@@ -181,7 +182,9 @@ def thm7(settings):
                                "q50": q50.tolist(), "q75": q75.tolist(),
                                "instance": _describe(fam, x0, **info, T=T, eta=eta)}
                         results.append(rec)
-                        if prob_worst is None or rec["p_ci"][1] < prob_worst["p_ci"][1]:
+                        key = (rec["p_ci"][1], -rec["median_first_hit"] / T)  # least likely, then slowest
+                        if prob_worst is None or key < (prob_worst["p_ci"][1],
+                                                        -prob_worst["median_first_hit"] / prob_worst["T"]):
                             prob_worst = rec
                         if exp_worst is None or rec["min_mean"] / eps > exp_worst["min_mean"] / exp_worst["eps"]:
                             exp_worst = rec
@@ -195,7 +198,7 @@ def thm7(settings):
                 VIOLATED if w["p_ci"][1] < 0.5 else HOLDS,
                 {**w["instance"], "p_hat": w["p_hat"], "p_ci95": w["p_ci"], "seeds": n_s},
                 note=f"{len(results)} instances x {n_s} seeds; measured = median first hitting time of the "
-                     f"worst instance (lowest success CI); VIOLATED only if the 95% Wilson upper bound of "
+                     f"worst instance (lowest success CI, then largest median/T); VIOLATED only if the 95% Wilson upper bound of "
                      f"P(success) < 1/2; worst P = {w['p_hat']:.3f} [{w['p_ci'][0]:.3f}, {w['p_ci'][1]:.3f}]")]
     w = exp_worst
     rows.append(Row("ZHSJ-Thm7:expectation", "paper-shape",
