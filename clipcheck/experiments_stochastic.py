@@ -139,14 +139,16 @@ def _seed_stats(trace):
 
 def _thm7_instances(L0, L1, eps):
     """Class members (THEOREMS.md 4): f_exp from ||grad|| = M (also lifted to R^3, where the noise is 3-D), a
-    slope just above eps, and the logistic ridge; each with a moderate gap so that T stays affordable."""
+    slope just above eps (SGD with step eta ~ 1/sqrt(T) crosses gap D in about D sqrt(T)/eps^2 steps, half of
+    T = 4 D'^2/eps^4 when D dominates D'), and the logistic ridge."""
     out = []
     fe = F.f_exp(L0, L1)
     for M, dim in ((3.0, 1), (10.0, 1), (10.0, 3)):
         out.append((fe, fe.start_for_grad(M, dim), {"role": f"f_exp from ||grad|| = {M:g}, d = {dim}"}))
     if 1.01 * eps <= 2.0 * L0 / 3.0:
         slow = F.f_slow(1.01 * eps)
-        out.append((slow, slow.start_for_gap(1.0), {"role": "slope just above eps"}))
+        for gap in (1.0, 10.0):  # the larger gap dominates Delta', which makes the horizon nearly tight
+            out.append((slow, slow.start_for_gap(gap), {"role": f"slope just above eps, gap {gap:g}"}))
     lg = F.logistic(L1)
     out.append((lg, lg.start_for_gap(1.0), {"role": "logistic ridge"}))
     return [(f, x, info) for f, x, info in out if f.in_class(L0, L1)]
