@@ -48,6 +48,15 @@ def test_zhsj_thm7_rows_hold_with_the_paper_step(computed):
         assert lo <= s["p_hat"] <= hi
 
 
+def test_zhsj_thm7_slope_instance_hits_when_the_drift_predicts(computed):
+    _, data = computed["ZHSJ-Thm7"]
+    s = next(s for s in data["instances"] if "gap 10" in s["label"])
+    a = 1.01 * s["eps"]
+    # on f_slow(a) the unclipped step eta moves eta a per step down the slope: (D - 5a/8)/(eta a^2) steps to
+    # x = 1 (f(1) = 5a/8), then ~0.08/(eta a) ~ 14 more to |f'| = eps; the noise's random walk adds ~6 steps: 2%
+    assert s["median_first_hit"] == pytest.approx((s["delta"] - 5 * a / 8) / (s["eta"] * a**2), rel=0.02)
+
+
 def test_zhsj_thm7_wilson_interval():
     # Wilson 95% interval for 0 of 10 successes: upper limit z^2/(n + z^2) = 3.8415/13.8415 (closed form)
     lo, hi = E.wilson(0, 10)
