@@ -391,14 +391,16 @@ def koloskova(settings):
     cs = list(settings["thresholds"])
     fam = F.quadratic(L)
     n_s = settings["seeds"]
-    ck = np.arange(n // 2, n + 1, max(1, n // 2000))
-    floors, preds = [], []
+    ck = np.unique(np.concatenate([np.geomspace(1, n // 2, 200).round(), np.arange(n // 2, n + 1, max(1, n // 2000))]))
+    late = ck >= n // 2  # the floor is read off the second half of the run
+    floors, preds, bands = [], [], []
     x0 = np.full(n_s, 1.0 / L)  # ||grad f(x0)|| = 1, above every floor of the grid
     for c in cs + [None]:
         kw = {"rule": "torch-clip", "lr": lr, "max_norm": c} if c is not None else {"rule": "sgd", "h": lr}
         r = S.run(fam, x0=x0, eps=1e-12, max_iter=n, noise="bounded-adversarial", tau=tau, seed=settings["seed"],
                   p_plus=p, stop="never", checkpoints=ck, **kw)
-        floors.append(float(np.median(r.trace.mean(axis=1))))  # per seed: mean ||grad|| over the second half
+        floors.append(float(np.median(r.trace[:, late].mean(axis=1))))  # per seed: mean ||grad|| in the 2nd half
+        bands.append(np.percentile(r.trace, [25, 50, 75], axis=0).tolist())
         preds.append(koloskova_mean_field_floor(tau, p, c, L) if c is not None else 0.0)
     sigma = tau * math.sqrt(p / (1 - p))
     clipped = np.array(floors[:-1])
@@ -418,7 +420,7 @@ def koloskova(settings):
                    f"{', '.join(f'{v:g}' for v in cs)}; mean-field prediction "
                    f"{', '.join(f'{v:.3g}' for v in preds[:-1])}")
     return [row], {"c": cs, "floor": floors[:-1], "sgd_floor": floors[-1], "mean_field": preds[:-1],
-                   "sigma": sigma, "settings": settings}
+                   "sigma": sigma, "settings": settings, "checkpoints": ck.astype(int).tolist(), "bands": bands}
 
 
 # -- HEAD-TO-HEAD on the Remark 5 instances ----------------------------------------------------------------

@@ -47,7 +47,7 @@ def thm8(data, folder):
 
 
 def koloskova(data, folder):
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, (ax, tr) = plt.subplots(1, 2, figsize=(13, 5))
     c = np.array(data["c"])
     ax.loglog(c, data["floor"], "o-", label="measured floor: median over seeds of mean ||grad f|| (2nd half)")
     pred = np.array(data["mean_field"])
@@ -57,9 +57,20 @@ def koloskova(data, folder):
     ax.axhline(data["sgd_floor"], color="C3", lw=1, label="unclipped SGD, same lr (noise floor)")
     ax.set_xlabel("clipping threshold c")
     ax.set_ylabel("||grad f|| where the run stalls")
-    ax.set_title("KOLOSKOVA-bias: fixed-threshold clipping is biased under skewed noise")
+    ax.set_title("floor against the threshold", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
+    t = np.array(data["checkpoints"], float)
+    for j, (band, name) in enumerate(zip(data["bands"], [f"c = {v:g}" for v in c] + ["unclipped SGD"])):
+        col = "C3" if j == len(c) else plt.cm.viridis(j / max(1, len(c) - 1))
+        tr.loglog(t, band[1], color=col, lw=1.2, label=name)
+        tr.fill_between(t, band[0], band[2], color=col, alpha=0.2, lw=0)
+    tr.set_xlabel("gradient evaluations t")
+    tr.set_ylabel("||grad f(x_t)||: median and IQR band over seeds")
+    tr.set_title("trajectories", fontsize=10)
+    tr.grid(True, which="both", alpha=0.3)
+    tr.legend(fontsize=7, ncol=2)
+    fig.suptitle("KOLOSKOVA-bias: fixed-threshold clipping is biased under skewed bounded noise")
     return _save(fig, folder, "koloskova_bias.png")
 
 
