@@ -18,7 +18,7 @@ from . import noise as N
 from . import rng
 from . import profiles
 from . import stochastic_rules as R
-from .batch import _compact, _per_instance, balanced_order
+from .batch import _compact, _per_instance, as_points, balanced_order
 from .functions import Family
 from .result import BUDGET, CONVERGED, DIVERGED, RunResult
 
@@ -162,18 +162,10 @@ def run_many(families, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, s
         if k in params:
             raise ValueError(f"{k} is not a parameter of noise {noise!r}")
     params = {k: v for k, v in params.items() if k not in noise_keys}
-    x0 = as_finite("x0", x0)
-    if x0.ndim == 0:
-        x0 = x0[None]
-    if x0.ndim == 1:
-        x0 = x0[:, None]
-    if x0.ndim != 2 or x0.shape[0] == 0:
-        raise ValueError(f"x0 must have shape (n,) or (n, d) with n >= 1, got {x0.shape}")
+    x0 = as_points(x0, families)
     n, dim = x0.shape
     if len(families) != n:
         raise ValueError(f"families must have one entry per row of x0 ({n}), got {len(families)}")
-    if dim > 1 and not all(f.radial for f in families):
-        raise ValueError("x0: a family has no radial lift; pass points on the line")
     budgets = _per_instance("max_iter", max_iter, n)
     if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
@@ -193,7 +185,7 @@ def run_many(families, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, s
     for j, v in enumerate(R.check_params(rule, params)):
         rparams[:, j] = _per_instance(names[j], v, n, positive_only=False)
     res = run_batch(np.array([f.kind for f in families], np.int64), np.array([f.params for f in families], float),
-                    f_star, np.ascontiguousarray(x0, dtype=float), np.full(n, R.RULE_IDS[rule], np.int64),
+                    f_star, x0, np.full(n, R.RULE_IDS[rule], np.int64),
                     rparams, np.full(n, N.NOISES[noise], np.int64), tau_arr, np.full(n, a), seeds, streams,
                     eps_arr, STOPS[stop], budgets.astype(np.int64), ck.astype(np.int64), balanced_order(n))
     meta = {"families": _compact([f.name for f in families]), "rule": rule, "noise": noise,
