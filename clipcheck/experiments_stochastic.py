@@ -340,8 +340,9 @@ def gorbunov_claim(settings):
     return _run_upper("GORBUNOV-convex", settings, _convex_instances, "l0l1-gd",
                       lambda L0, L1, f, x: {"eta": eta, "L0": L0, "L1": L1}, fn, {"shape": "later"},
                       f"x+ = x - eta grad f/(L0 + L1 ||grad f||), eta = {eta:g}: f - f* <= eps within "
-                      "O(L0 R^2/eps + L1^2 R^2) (shape only; eta is our choice, the paper's admissible range is "
-                      "not transcribed here)", stop="gap", shape_only=True)
+                      "O(L0 R^2/eps + L1^2 R^2) (shape only; eta = 1/2 is our choice: it keeps the step below Vankov's "
+                      "eta_si = 1/(L0 + 1.5 L1 g), so every step decreases f; the paper's own range of eta is not "
+                      "transcribed here)", stop="gap", shape_only=True)
 
 
 def li_claim(settings):
