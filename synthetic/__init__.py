@@ -1,4 +1,8 @@
 """Experiments on constructed (L0,L1)-smooth functions: families, step rules and batch runners."""
+from ._kernel_cache import drop_stale_kernels
+
+drop_stale_kernels()  # before any kernel is loaded from disk
+
 from .batch import run, run_many
 from .result import BUDGET, CONVERGED, DIVERGED, RunResult
 

@@ -44,3 +44,17 @@ def test_executor_seam(tmp_path):
     with ThreadPoolExecutor(2) as pool, using(Store(tmp_path)):
         out = sweep(lambda a: a * a, [{"a": i} for i in range(6)], "squares", map_fn=pool.map)
     assert out == [i * i for i in range(6)]
+
+
+def test_editing_an_inlined_source_drops_cached_kernels(tmp_path):
+    # Numba checks only the compiled function's own file; an edit to any file of the package must drop the cache
+    from synthetic._kernel_cache import drop_stale_kernels
+    (tmp_path / "profiles.py").write_text("A = 1\n")
+    drop_stale_kernels(tmp_path)
+    kernel = tmp_path / "__pycache__" / "cpu.run_batch-1.py311.nbi"
+    kernel.write_text("cached")
+    drop_stale_kernels(tmp_path)
+    assert kernel.exists()  # nothing changed: the cache stays
+    (tmp_path / "profiles.py").write_text("A = 2\n")
+    drop_stale_kernels(tmp_path)
+    assert not kernel.exists()
