@@ -51,9 +51,7 @@ def run(family, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, backend=
         if backend != "cpu":
             raise ValueError(f"backend={backend!r}: stochastic and later rules run on the CPU only")
         return stochastic.run(family, rule, x0, eps, max_iter, noise=noise, tau=tau, seed=seed, **rule_params)
-    x0 = as_finite("x0", x0)
-    n = x0.shape[0] if x0.ndim else 1
-    return run_many([family] * n, rule, x0, eps, max_iter, backend=backend, **rule_params)
+    return _run([family], None, rule, x0, eps, max_iter, backend, rule_params)
 
 
 def as_points(x0, families=None):
@@ -89,8 +87,14 @@ def rule_parameters(rule, names, given, n):
 
 def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     """Like `run`, with one family per instance (a mixed batch keeps both cores busy)."""
-    families = list(families)
+    slot = {}
+    index = np.array([slot.setdefault(id(f), len(slot)) for f in families], np.int64)
     distinct = list({id(f): f for f in families}.values())
+    return _run(distinct, index, rule, x0, eps, max_iter, backend, rule_params)
+
+
+def _run(distinct, index, rule, x0, eps, max_iter, backend, rule_params):
+    """Rows use family distinct[index[row]] (index None: all use distinct[0])."""
     for f in distinct:
         if not isinstance(f, Family):
             raise ValueError(f"family must be a synthetic.functions.Family, got {type(f).__name__}")
@@ -98,20 +102,17 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     choice("backend", backend, BACKENDS)
     x0 = as_points(x0, distinct)
     n = x0.shape[0]
-    if len(families) != n:
-        raise ValueError(f"families must have one entry per row of x0 ({n}), got {len(families)}")
+    if index is not None and index.shape[0] != n:
+        raise ValueError(f"families must have one entry per row of x0 ({n}), got {index.shape[0]}")
     budgets = _per_instance("max_iter", max_iter, n)
     if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
         raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
     eps_arr = _per_instance("eps", eps, n)
     names = rules.RULE_PARAMS[rule]
     rparams = rule_parameters(rule, names, rule_params, n)
-    if len(distinct) == 1:  # one family: no per-instance Python work
-        kinds = np.full(n, distinct[0].kind, np.int64)
-        fparams = np.tile(np.asarray(distinct[0].params, float), (n, 1))
-    else:
-        kinds = np.array([f.kind for f in families], np.int64)
-        fparams = np.array([f.params for f in families], float)
+    rows = np.zeros(n, np.int64) if index is None else index
+    kinds = np.array([f.kind for f in distinct], np.int64)[rows]
+    fparams = np.array([f.params for f in distinct], float)[rows]
     rule_ids = np.full(n, rules.RULES[rule], np.int64)
     if backend == "cpu":
         from .cpu import run_batch
@@ -119,7 +120,7 @@ def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
         from .cuda import run_batch
     it, st, ff, gf = run_batch(kinds, fparams, x0, rule_ids, rparams, eps_arr, budgets.astype(np.int64),
                                balanced_order(n), min(n, 4 * numba.get_num_threads()))
-    meta = {"families": distinct[0].name if len(distinct) == 1 else [f.name for f in families], "rule": rule,
+    meta = {"families": distinct[0].name if len(distinct) == 1 else [distinct[j].name for j in rows], "rule": rule,
             "eps": _compact(eps_arr), "max_iter": _compact(budgets.astype(int)), "backend": backend, "n": n,
             "dim": int(x0.shape[1]), "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}}
     return RunResult(it, st, ff, gf, meta)

@@ -41,38 +41,57 @@ def _run_lanes_1d(first, stride, order, kinds, fparams, x0, rule_ids, rparams, e
     ids = np.full(LANES, -1, np.int64)
     xs = np.zeros(LANES)
     ts = np.zeros(LANES, np.int64)
+    # each lane keeps its instance's constants next to its iterate: the hot loop reads nothing else
+    kd = np.zeros(LANES, np.int64)
+    rl = np.zeros(LANES, np.int64)
+    fp = np.zeros((LANES, 3))
+    rp = np.zeros((LANES, 3))
+    ep = np.zeros(LANES)
+    mi = np.zeros(LANES, np.int64)
     k = np.int64(first)  # an int64 cursor, whatever integer type the prange index has
     active = 0
     for lane in range(LANES):
         if k < n:
-            ids[lane] = order[k]
-            xs[lane] = x0[order[k], 0]
+            _load(lane, order[k], ids, xs, ts, kd, rl, fp, rp, ep, mi, kinds, fparams, x0, rule_ids, rparams,
+                  eps, max_iter)
             k += np.int64(stride)
             active += 1
     while active > 0:
         for lane in range(LANES):
-            i = ids[lane]
-            if i < 0:
+            if ids[lane] < 0:
                 continue
-            fp = fparams[i]
-            _, d, _ = profile(kinds[i], fp[0], fp[1], fp[2], xs[lane])
+            _, d, _ = profile(kd[lane], fp[lane, 0], fp[lane, 1], fp[lane, 2], xs[lane])
             g = abs(d)
-            st = _outcome(g, eps[i], ts[lane], max_iter[i])
+            st = _outcome(g, ep[lane], ts[lane], mi[lane])
             if st < 0:
-                rp = rparams[i]
-                xs[lane] = xs[lane] - step_size(rule_ids[i], rp[0], rp[1], rp[2], g) * d
+                xs[lane] = xs[lane] - step_size(rl[lane], rp[lane, 0], rp[lane, 1], rp[lane, 2], g) * d
                 ts[lane] += 1
                 continue
-            f, _, _ = profile(kinds[i], fp[0], fp[1], fp[2], xs[lane])
+            i = ids[lane]
+            f, _, _ = profile(kd[lane], fp[lane, 0], fp[lane, 1], fp[lane, 2], xs[lane])
             iters[i], status[i], f_final[i], g_final[i] = ts[lane], st, f, g
             if k < n:
-                ids[lane] = order[k]
-                xs[lane] = x0[order[k], 0]
-                ts[lane] = 0
+                _load(lane, order[k], ids, xs, ts, kd, rl, fp, rp, ep, mi, kinds, fparams, x0, rule_ids, rparams,
+                      eps, max_iter)
                 k += np.int64(stride)
             else:
                 ids[lane] = -1
                 active -= 1
+
+
+@numba.njit(cache=True, inline="always")
+def _load(lane, i, ids, xs, ts, kd, rl, fp, rp, ep, mi, kinds, fparams, x0, rule_ids, rparams, eps, max_iter):
+    """Put instance i in a lane, from its start."""
+    ids[lane] = i
+    xs[lane] = x0[i, 0]
+    ts[lane] = 0
+    kd[lane] = kinds[i]
+    rl[lane] = rule_ids[i]
+    ep[lane] = eps[i]
+    mi[lane] = max_iter[i]
+    for j in range(3):
+        fp[lane, j] = fparams[i, j]
+        rp[lane, j] = rparams[i, j]
 
 
 @numba.njit(cache=True)
