@@ -2,7 +2,7 @@
 import numba
 import numpy as np
 
-from theory.validation import as_finite, choice, count, positive
+from theory.validation import as_finite, choice, keywords, positive
 
 from . import rules
 from .functions import Family
@@ -73,12 +73,7 @@ def as_points(x0, families=None):
 
 def rule_parameters(rule, names, given, n):
     """The (n, 3) parameter array of a rule that takes the parameters `names` (in order), from keywords."""
-    unknown = set(given) - set(names)
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]} is not a parameter of rule {rule!r} (it takes {', '.join(names)})")
-    missing = [p for p in names if p not in given]
-    if missing:
-        raise ValueError(f"{missing[0]} is required by rule {rule!r}")
+    keywords(f"rule {rule!r}", names, given)
     params = np.zeros((n, 3))
     for j, p in enumerate(names):
         params[:, j] = _per_instance(p, given[p], n)

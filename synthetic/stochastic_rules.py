@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from theory.validation import nonnegative, positive
+from theory.validation import keywords, nonnegative, positive
 
 from . import rules
 
@@ -98,12 +98,7 @@ def check_params(rule, params):
     """The rule's parameter values in order (each a scalar or an array), after defaults and validation."""
     names = ALL_PARAMS[rule]
     given = {**DEFAULTS.get(rule, {}), **params}
-    unknown = set(given) - set(names)
-    if unknown:
-        raise ValueError(f"{sorted(unknown)[0]} is not a parameter of rule {rule!r} (it takes {', '.join(names)})")
-    missing = [p for p in names if p not in given]
-    if missing:
-        raise ValueError(f"{missing[0]} is required by rule {rule!r}")
+    keywords(f"rule {rule!r}", names, given)
     out = []
     for p in names:
         if p in _UNIT and rule in STOCHASTIC_RULES:  # (normalized GD's beta is a positive offset)

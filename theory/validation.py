@@ -40,3 +40,13 @@ def choice(name, value, options):
     if value not in options:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {value!r}")
     return value
+
+
+def keywords(owner, names, given):
+    """Every name in `names` given, and nothing else: ValueError naming the first stray or missing one."""
+    unknown = set(given) - set(names)
+    if unknown:
+        raise ValueError(f"{sorted(unknown)[0]} is not a parameter of {owner} (it takes {', '.join(names)})")
+    missing = [p for p in names if p not in given]
+    if missing:
+        raise ValueError(f"{missing[0]} is required by {owner}")
