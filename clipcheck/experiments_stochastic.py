@@ -66,49 +66,15 @@ HEAD = {
 
 # -- bounds of the claims (THEOREMS.md 3 and 5) --------------------------------------------------------------
 
-def thm7_delta_prime(L0, L1, delta, tau):
-    """ZHSJ-Thm7 [paper-shape]: Delta' = Delta + (5 L0 + 2 L1 tau) tau^2 + 9 tau L0^2 / L1."""
-    return delta + (5.0 * L0 + 2.0 * L1 * tau) * tau**2 + 9.0 * tau * L0**2 / L1
-
-
-def thm7_horizon(L0, L1, delta, tau, eps):
-    """ZHSJ-Thm7 [paper-shape]: T = Delta' max{128 L1/eps, 4 Delta'/eps^4, (80 L0 + 512 L1 tau)/eps^2}."""
-    dp = thm7_delta_prime(L0, L1, delta, tau)
-    return dp * max(128.0 * L1 / eps, 4.0 * dp / eps**4, (80.0 * L0 + 512.0 * L1 * tau) / eps**2)
-
-
-def thm8_shape(L0, L1, M, delta, tau, eps):
-    """ZHSJ-Thm8 shape (c = 1, no constant claimed): max{(Delta + (L0 + L1 M)(M + tau)^2)^2/eps^4, L1^2 (M + tau)^2}."""
-    return max((delta + (L0 + L1 * M) * (M + tau) ** 2) ** 2 / eps**4, L1**2 * (M + tau) ** 2)
-
-
+# The bounds live in theory/ (one function per claim id); short names for this module.
+thm7_delta_prime = bounds.zhsj_thm7_delta_prime
+thm7_horizon = bounds.zhsj_thm7_horizon
+thm8_shape = bounds.zhsj_thm8_shape
+vankov_nonconvex = bounds.vankov_nonconvex
+vankov_convex = bounds.vankov_convex
+gorbunov_shape = bounds.gorbunov_convex_shape
+li_constant_step = steps.li_constant_step
 VANKOV_A = {"vankov-star": 1.0, "vankov-si": 1.0, "vankov-cl": 0.5}
-
-
-def vankov_nonconvex(L0, L1, delta, eps, a):
-    """Vankov et al. (ICLR 2025) [later]: min_{k<=K} ||grad f(x_k)|| <= eps once K + 1 >= 2 L0 D/(a eps^2) +
-    3 L1 D/(a eps); as a bound on T_eps (first k with ||grad f|| <= eps): T_eps <= ceil(that) - 1."""
-    return max(math.ceil(2.0 * L0 * delta / (a * eps**2) + 3.0 * L1 * delta / (a * eps)) - 1.0, 0.0)
-
-
-def vankov_convex(L0, L1, R, delta, eps, a):
-    """Vankov et al. [later], convex: f(x_K) - f* <= eps once K >= (2/a) L0 R^2/eps + (3/a) L1 R ln(D/eps)."""
-    return math.ceil((2.0 / a) * L0 * R**2 / eps + (3.0 / a) * L1 * R * max(math.log(delta / eps), 0.0))
-
-
-def gorbunov_shape(L0, L1, R, eps):
-    """Gorbunov et al. (ICLR 2025) [later], convex, (L0,L1)-GD: O(L0 R^2/eps + L1^2 R^2) (shape, c = 1)."""
-    return L0 * R**2 / eps + L1**2 * R**2
-
-
-def li_constant_step(L0, L1, delta):
-    """LI-constant-step [later; constant derived here]: h = 1/(L0 + 1.5 L1 G), G = 3 L1 D + sqrt(2 L0 D) (FACT-M).
-    Every iterate stays in {f <= f(x0)} where ||grad f|| <= G, and h <= 1/(L0 + 1.5 L1 g) = eta_si(g); the
-    LEMMA-sharp model is convex in the step, so the FACT-M decrease at eta_si gives f(x+) <= f(x) - h g^2/2.
-    Returns (h, L = 1/h); then T_eps <= 2 L D / eps^2 (classical rate with L = L0 + 1.5 L1 G)."""
-    G = float(bounds.fact_m(L0, L1, delta))
-    L = L0 + 1.5 * L1 * G
-    return 1.0 / L, L
 
 
 # -- statistics ---------------------------------------------------------------------------------------------

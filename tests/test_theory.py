@@ -90,6 +90,9 @@ def test_zhsj_thm4_critical_step_is_the_2_cycle_of_f_exp():
     (lambda: bounds.zhsj_thm6_gd(1, -2, 1, 1, 0.1), "L1"),
     (lambda: steps.zhsj_thm3_params(0, 1), "L0"),
     (lambda: L0L1(1, -1), "L1"),
+    (lambda: bounds.zhsj_thm7_horizon(1, 0, 1, 0.1, 0.1), "L1"),
+    (lambda: bounds.vankov_nonconvex(1, 1, 1, 0.1, a=0), "a"),
+    (lambda: steps.li_constant_step(0, 0, 1), "L0"),
 ])
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):

@@ -133,3 +133,60 @@ def fact_m(L0, L1, gap):
     """
     L0, L1, gap = _args(L0=L0, L1=L1, gap=gap)
     return 3.0 * L1 * gap + np.sqrt(2.0 * L0 * gap)
+
+
+# -- the stochastic theorems and the results that followed the paper ------------------------------------------
+
+def zhsj_thm7_delta_prime(L0, L1, delta, tau):
+    """ZHSJ-Thm7 [paper-shape]: Delta' = Delta + (5 L0 + 2 L1 tau) tau^2 + 9 tau L0^2 / L1 (needs L1 > 0)."""
+    L0, delta, tau = _args(L0=L0, delta=delta, tau=tau)
+    L1 = positive("L1", L1)
+    return delta + (5.0 * L0 + 2.0 * L1 * tau) * tau**2 + 9.0 * tau * L0**2 / L1
+
+
+def zhsj_thm7_horizon(L0, L1, delta, tau, eps):
+    """ZHSJ-Thm7 [paper-shape]: clipped SGD with the Thm 7 step reaches min_t E||grad f(x_t)|| <= eps (or does so
+    with probability >= 1/2) within T = Delta' max{128 L1/eps, 4 Delta'/eps^4, (80 L0 + 512 L1 tau)/eps^2}.
+
+    Assumptions: A1-A3 and A5 (||g_hat - grad f|| <= tau almost surely) globally, L1 > 0.
+    """
+    eps = positive("eps", eps)
+    dp = zhsj_thm7_delta_prime(L0, L1, delta, tau)
+    L0, L1, tau = (np.asarray(v, float) for v in (L0, L1, tau))
+    return dp * np.maximum.reduce([128.0 * L1 / eps, 4.0 * dp / eps**4, (80.0 * L0 + 512.0 * L1 * tau) / eps**2])
+
+
+def zhsj_thm8_shape(L0, L1, M, delta, tau, eps):
+    """ZHSJ-Thm8 (shape only; the paper gives no constant, so c = 1 here and no verdict rests on it):
+    T = O(max{(Delta + (L0 + L1 M)(M + tau)^2)^2/eps^4, L1^2 (M + tau)^2}) for SGD with h = min{1/sqrt(T),
+    1/(L1 (M + tau))}. Assumptions: those of Thm 7 plus A4."""
+    L0, L1, M, delta, tau = _args(L0=L0, L1=L1, M=M, delta=delta, tau=tau)
+    eps = positive("eps", eps)
+    return np.maximum((delta + (L0 + L1 * M) * (M + tau) ** 2) ** 2 / eps**4, L1**2 * (M + tau) ** 2)
+
+
+def vankov_nonconvex(L0, L1, delta, eps, a):
+    """VANKOV-nonconvex [later: Vankov, Rodomanov, Nedich, Sankar, Stich, ICLR 2025]: with eta*, eta_si (a = 1)
+    or eta_cl (a = 1/2), min_{k<=K} ||grad f(x_k)|| <= eps once K + 1 >= 2 L0 D/(a eps^2) + 3 L1 D/(a eps).
+    As a bound on T_eps (the first such k): T_eps <= ceil(that) - 1. Assumptions: (L0,L1)-smooth, f* > -inf."""
+    L0, L1, delta = _args(L0=L0, L1=L1, delta=delta)
+    eps, a = positive("eps", eps), positive("a", a)
+    return np.maximum(np.ceil(2.0 * L0 * delta / (a * eps**2) + 3.0 * L1 * delta / (a * eps)) - 1.0, 0.0)
+
+
+def vankov_convex(L0, L1, R, delta, eps, a):
+    """VANKOV-convex [later, ibid.]: for convex f, f(x_K) - f* <= eps once
+    K >= (2/a) L0 R^2/eps + (3/a) L1 R ln(D/eps), R = ||x0 - x*|| (a as in vankov_nonconvex)."""
+    L0, L1, R, delta = _args(L0=L0, L1=L1, R=R, delta=delta)
+    eps, a = positive("eps", eps), positive("a", a)
+    with np.errstate(divide="ignore"):
+        log_term = np.maximum(np.log(delta / eps), 0.0)
+    return np.ceil((2.0 / a) * L0 * R**2 / eps + (3.0 / a) * L1 * R * log_term)
+
+
+def gorbunov_convex_shape(L0, L1, R, eps):
+    """GORBUNOV-convex [later: Gorbunov et al., ICLR 2025] (shape, c = 1): for convex f, x+ = x - eta grad f /
+    (L0 + L1 ||grad f||) reaches f - f* <= eps within O(L0 R^2/eps + L1^2 R^2)."""
+    L0, L1, R = _args(L0=L0, L1=L1, R=R)
+    eps = positive("eps", eps)
+    return L0 * R**2 / eps + L1**2 * R**2

@@ -59,3 +59,17 @@ def zhsj_thm4_critical_step(L0, L1, M):
     is the 2-cycle x_bar <-> -x_bar, and any h > h* diverges. Needs L0, L1, M > 0."""
     L0, L1, M = (float(positive(n, v)) for n, v in (("L0", L0), ("L1", L1), ("M", M)))
     return 2.0 * np.log1p(L1 * M / L0) / (L1 * M)
+
+
+def li_constant_step(L0, L1, delta):
+    """LI-constant-step [later: Li, Qian, Tian, Rakhlin, Jadbabaie 2023; constant derived here]:
+    h = 1/(L0 + 1.5 L1 G) with G = 3 L1 D + sqrt(2 L0 D), the FACT-M gradient bound on {f <= f(x0)}.
+    Every iterate stays in that set, where ||grad f|| <= G, so h <= 1/(L0 + 1.5 L1 g) = eta_si(g); the
+    LEMMA-sharp model is convex in the step, so the FACT-M decrease at eta_si gives f(x+) <= f(x) - h g^2/2 and
+    T_eps <= 2 L D / eps^2 with L = L0 + 1.5 L1 G. Returns (h, L)."""
+    L0, L1, delta = (float(nonnegative(n, v)) for n, v in (("L0", L0), ("L1", L1), ("delta", delta)))
+    G = 3.0 * L1 * delta + float(np.sqrt(2.0 * L0 * delta))
+    L = L0 + 1.5 * L1 * G
+    if L <= 0:
+        raise ValueError("L0 must be > 0 when L1 G = 0 (the step 1/(L0 + 1.5 L1 G) is undefined)")
+    return 1.0 / L, L
