@@ -121,19 +121,23 @@ def _run_instances(instances, rule, eps, budgets, **params):
     return res.iterations.astype(float), res.status
 
 
-def _upper_claim(claim_id, settings, rule, params_of, bound_fns, statuses, statement):
-    """Run `rule` on every class instance; params_of(L0, L1, fam, x0) gives the rule's parameters."""
+def _upper_claim(claim_id, settings, rule, params_of, bound_fns, statuses, statement,
+                 instances_of=_class_instances, runner=_run_instances, budget_factor=1.0):
+    """Run `rule` on the instances of every (class, eps) of the settings; params_of(L0, L1, fam, x0) gives the
+    rule's parameters, bound_fns map a constants label to fn(L0, L1, fam, x0, eps). runner(instances, rule, eps,
+    budgets, **params) -> (counts, statuses) runs them (by default the deterministic Numba runner)."""
     all_inst, all_meas, all_status, all_bounds = [], [], [], {k: [] for k in bound_fns}
     for L0, L1 in settings["classes"]:
         for eps in settings["eps"]:
-            inst = _class_instances(L0, L1, eps)
+            inst = instances_of(L0, L1, eps)
             if not inst:
                 continue
-            bnds = {k: np.array([fn(L0, L1, fam, x0, eps) for fam, x0, _ in inst]) for k, fn in bound_fns.items()}
-            budgets = [_budget(max(b[i] for b in bnds.values())) for i in range(len(inst))]
+            bnds = {k: np.array([fn(L0, L1, fam, x0, eps) for fam, x0, _ in inst], float)
+                    for k, fn in bound_fns.items()}
+            budgets = [_budget(budget_factor * max(b[i] for b in bnds.values())) for i in range(len(inst))]
             per = [params_of(L0, L1, fam, x0) for fam, x0, _ in inst]
             params = {name: np.array([p[name] for p in per]) for name in per[0]}
-            meas, status = _run_instances(inst, rule, eps, budgets, **params)
+            meas, status = runner(inst, rule, eps, budgets, **params)
             all_inst += [(f, x, {**info, "class_L0": L0, "class_L1": L1, "eps": eps, **p})
                          for (f, x, info), p in zip(inst, per)]
             all_meas.append(meas)

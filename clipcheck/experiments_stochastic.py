@@ -18,7 +18,7 @@ from theory import bounds, steps
 
 from . import plots_stochastic as PS
 from .claims import DEMONSTRATED, HOLDS, NOT_DEMONSTRATED, VIOLATED, Claim, Row
-from .experiments import _budget, _class_instances, _describe, _gap, _upper_data, _upper_rows
+from .experiments import _class_instances, _describe, _gap, _upper_claim
 
 SHAPE_ONLY = "shape only (no constant claimed)"
 MEASURED = "measured (no bound claimed)"
@@ -238,34 +238,19 @@ def thm8(settings):
 
 def _run_upper(claim_id, settings, instances_of, rule, params_of, bound_fns, statuses, statement, stop="grad",
                shape_only=False):
-    """Run `rule` (synthetic.stochastic, noise "none") on the instances of every (class, eps); bound_fns map a
-    label to fn(L0, L1, fam, x0, eps) -> bound per instance. Rows as experiments._upper_rows."""
-    inst_all, meas_all, stat_all, bnd_all = [], [], [], {k: [] for k in bound_fns}
-    for L0, L1 in settings["classes"]:
-        for eps in settings["eps"]:
-            inst = instances_of(L0, L1, eps)
-            if not inst:
-                continue
-            bnds = {k: np.array([fn(L0, L1, f, x, eps) for f, x, _ in inst], float) for k, fn in bound_fns.items()}
-            budgets = [_budget(max(b[i] for b in bnds.values()) * (20 if shape_only else 1)) for i in range(len(inst))]
-            per = [params_of(L0, L1, f, x) for f, x, _ in inst]
-            params = {p: np.array([q[p] for q in per]) for p in per[0]}
-            r = S.run_many([f for f, _, _ in inst], rule, np.array([x for _, x, _ in inst], float), eps, budgets,
-                           stop=stop, **params)
-            inst_all += [(f, x, {**info, "class_L0": L0, "class_L1": L1, "eps": eps, **q})
-                         for (f, x, info), q in zip(inst, per)]
-            meas_all.append(r.iterations.astype(float))
-            stat_all.append(r.status)
-            for k in bnds:
-                bnd_all[k].append(bnds[k])
-    meas, status = np.concatenate(meas_all), np.concatenate(stat_all)
-    bnds = {k: np.concatenate(v) for k, v in bnd_all.items()}
-    rows = _upper_rows(claim_id, statuses, statement, inst_all, meas, bnds, status, dict(settings))
+    """experiments._upper_claim with the stochastic runner (noise "none") and its stopping rule `stop`."""
+    def runner(inst, rule, eps, budgets, **params):
+        r = S.run_many([f for f, _, _ in inst], rule, np.array([x for _, x, _ in inst], float), eps, budgets,
+                       stop=stop, **params)
+        return r.iterations.astype(float), r.status
+
+    rows, data = _upper_claim(claim_id, settings, rule, params_of, bound_fns, statuses, statement,
+                              instances_of=instances_of, runner=runner, budget_factor=20 if shape_only else 1)
     if shape_only:
         for row in rows:
             row.verdict = SHAPE_ONLY
             row.note = "ratio = implied constant (largest over instances); " + row.note
-    return rows, _upper_data(inst_all, meas, bnds, status)
+    return rows, data
 
 
 def vankov_nonconvex_claim(settings):

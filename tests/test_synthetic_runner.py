@@ -16,7 +16,7 @@ def reference_run(fam, rule, x0, eps, max_iter, **params):
     out = []
     for x in np.atleast_1d(np.asarray(x0, float)):
         for t in range(max_iter + 1):
-            f, g = fam.value(x)[0], fam.grad(x)[0]
+            g = fam.grad(x)[0]
             if not np.isfinite(g):  # divergence = the gradient overflows
                 out.append((t, DIVERGED))
                 break
