@@ -71,7 +71,8 @@ def records_to_markdown(records) -> str:
     n_bad = sum(not r.passed for r in records)
     out = [f"{len(records) - n_bad} of {len(records)} items pass. \"proved\": every step shown by SymPy or by "
            "interval arithmetic; \"FAILED\": the claimed constant does not follow from the derivation (with the "
-           "needed value); \"finding\": the open question of ZHSJ-Thm4, reported, never failing.", "",
+           "needed value); \"finding\": reported, never failing (the open question of ZHSJ-Thm4, a digit of "
+           "the spec).", "",
            "| id | statement | method | verdict | constants | summary |", "|---|---|---|---|---|---|"]
     for r in records:
         consts = ", ".join(f"{k}={v}" for k, v in r.to_dict()["constants"].items() if not isinstance(v, (dict, list)))

@@ -13,7 +13,7 @@ def _num(v):
         if math.isinf(v):
             return "inf" if v > 0 else "-inf"
         if math.isnan(v):
-            return "nan"
+            return "-"
         return f"{v:.4g}"
     return str(v)
 

@@ -1,5 +1,6 @@
 """`clipcheck verify`: run every claim of the registry, cache each finished claim, write the report."""
 import hashlib
+import math
 import json
 import os
 import platform
@@ -87,6 +88,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
             claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache)
             rows += claim_rows
     proofs, proofs_md = _proofs() if with_proofs else (None, "")
+    rows += [_finding_row(p) for p in (proofs or []) if p.verdict == "finding"]
     failed = [r for r in rows if r.failed] + [p for p in (proofs or []) if not p.passed]
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed,
@@ -98,11 +100,17 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
 
 
 def _proofs():
-    """The proofs_check section, when that package provides its runner."""
-    try:
-        import proofs_check
-        from . import cmd_proofs
-        records = proofs_check.run_all(quick=True)
-        return records, cmd_proofs.records_to_markdown(records)
-    except (ImportError, AttributeError):
-        return None, ""
+    """The proofs_check records and their section of report.md."""
+    import proofs_check
+
+    from . import cmd_proofs
+    records = proofs_check.run_all(quick=True)
+    return records, cmd_proofs.records_to_markdown(records)
+
+
+def _finding_row(record):
+    """A proof check that ended in a finding (an open question, a spec discrepancy) is also a row of the main
+    table, so that nobody reads past it."""
+    conclusion = next((line for line in reversed(record.log) if line.startswith("conclusion")), record.log[-1])
+    return Row(record.id, "derived", record.statement, record.constants, math.nan, math.nan, math.nan, "finding",
+               note=conclusion)

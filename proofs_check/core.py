@@ -3,7 +3,7 @@
 Verdicts: "proved" means every step was shown (SymPy identity/sign, or interval enclosure);
 "FAILED" means some step did not hold or could not be shown -- for a constant this means it does
 not follow from the derivation, and where the derivation is attained we give the certified witness;
-"finding" is reserved for the open question of ZHSJ-Thm4 and never fails the exit status.
+"finding" (the open question of ZHSJ-Thm4, a discrepancy with the spec's digits) never fails the exit status.
 """
 from __future__ import annotations
 
