@@ -1,7 +1,6 @@
 """Claims on stochastic theorems (ZHSJ Thm 7, Thm 8) and on the step rules that followed the paper (THEOREMS.md
 section 5), computed on the constructed instances of experiments.py. Same contract: compute(settings) ->
-(rows, JSON-able data). Bounds stated only here are written as small functions with their reference; they
-belong in theory/bounds.py once the lead moves them.
+(rows, JSON-able data). The bounds are in theory/bounds.py and theory/steps.py, one function per claim id.
 """
 import math
 
