@@ -372,8 +372,9 @@ def _functions():
 def _sample_pairs(fam, dim, n, rng):
     """Points x and y = x + r u over the scales where the function changes shape (finite in float64); arrays
     of shape (n,) on the line, (n, dim) otherwise."""
-    scale = getattr(fam, "scale", 1.0)
-    lo, hi = getattr(fam, "extent", (-10.0, 10.0))
+    # matrix functions carry no length scale: 1/L1 is where their (L0,L1) growth sets in
+    scale = getattr(fam, "scale", 1.0 / fam.L1 if fam.L1 > 0 else 1.0)
+    lo, hi = getattr(fam, "extent", (-np.inf, np.inf))
     span = min(30.0 * scale, hi)
     r = scale * 10.0 ** rng.uniform(-3, 1, n)
     if dim == 1:
