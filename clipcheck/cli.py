@@ -50,8 +50,11 @@ def _run_verify(args):
         started.append(claim_id)
         bar.set_description_str(f"verify: {claim_id:14s}")
 
+    def point_progress(name, done, total):
+        bar.set_description_str(f"verify: {name:14s} point {done}/{total}")
+
     rows, failed, meta, proofs = verify(args.mode, args.out, args.only, args.seed, args.use_cache, progress,
-                                        args.with_proofs)
+                                        args.with_proofs, point_progress)
     bar.update(bar.total - bar.n)
     bar.close()
     print(terminal_table(rows))

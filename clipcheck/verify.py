@@ -72,8 +72,9 @@ def run_claim(claim, settings, folder, use_cache=True):
 
 
 def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache=True, progress=None,
-           with_proofs=True):
-    """Run the claims; returns (rows, failed rows, meta). `progress(claim_id)` is called before each claim."""
+           with_proofs=True, point_progress=None):
+    """Run the claims; returns (rows, failed rows, meta, proof records). `progress(claim_id)` is called before
+    each claim, `point_progress(name, done, total)` after each grid point of a long claim."""
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     claims = select(registry(), only)
@@ -81,7 +82,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     rows, timings = [], {}
     # grid points inside a claim are stored too, so even a long claim resumes where it stopped
     store = Store(folder / ".cache" / f"points-{__version__}") if use_cache else None
-    with using(store):
+    with using(store, point_progress):
         for claim in claims:
             if progress:
                 progress(claim.id)

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 _ACTIVE = contextvars.ContextVar("clipcheck_sweep_store", default=None)
+_PROGRESS = contextvars.ContextVar("clipcheck_sweep_progress", default=None)
 
 
 def _key(params):
@@ -65,13 +66,15 @@ class Store:
 
 
 @contextlib.contextmanager
-def using(store):
-    """Make `store` the one `cached` and `sweep` use inside this block."""
-    token = _ACTIVE.set(store)
+def using(store, progress=None):
+    """Make `store` the one `cached` and `sweep` use inside this block; `progress(name, done, total)`, if given,
+    hears of every finished grid point (library code never prints: the caller decides what to show)."""
+    tokens = _ACTIVE.set(store), _PROGRESS.set(progress)
     try:
         yield store
     finally:
-        _ACTIVE.reset(token)
+        _ACTIVE.reset(tokens[0])
+        _PROGRESS.reset(tokens[1])
 
 
 def cached(params, compute):
@@ -104,10 +107,15 @@ def sweep(fn, grid, name, map_fn=map):
             todo.append(i)
         else:
             results[i] = hit
+    progress = _PROGRESS.get()
+    done = len(grid) - len(todo)
     for i, result in zip(todo, map_fn(_call, [(fn, grid[i]) for i in todo])):
         results[i] = result
         if store is not None:
             store.put({"sweep": name, **grid[i]}, result)
+        done += 1
+        if progress is not None:
+            progress(name, done, len(grid))
     return results
 
 

@@ -58,3 +58,11 @@ def test_editing_an_inlined_source_drops_cached_kernels(tmp_path):
     (tmp_path / "profiles.py").write_text("A = 2\n")
     drop_stale_kernels(tmp_path)
     assert not kernel.exists()
+
+
+def test_progress_hears_every_finished_point(tmp_path):
+    heard = []
+    with using(Store(tmp_path), progress=lambda name, done, total: heard.append((name, done, total))):
+        sweep(lambda a: a, [{"a": 1}, {"a": 2}], "p")
+        sweep(lambda a: a, [{"a": 1}, {"a": 2}, {"a": 3}], "p")  # two stored, one new
+    assert heard == [("p", 1, 2), ("p", 2, 2), ("p", 3, 3)]
