@@ -122,3 +122,12 @@ def sweep(fn, grid, name, map_fn=map):
 def _call(task):
     fn, point = task
     return fn(**point)
+
+
+def dask_map(client):
+    """A map_fn for `sweep` that runs the points on a dask.distributed Client's workers (the `dask` extra) and
+    returns their results in order. Workers should be processes started with spawn or on other machines:
+    Numba's OpenMP layer does not survive fork."""
+    def map_fn(fn, items):
+        return client.gather(client.map(fn, list(items), pure=False))
+    return map_fn

@@ -66,3 +66,12 @@ def test_progress_hears_every_finished_point(tmp_path):
         sweep(lambda a: a, [{"a": 1}, {"a": 2}], "p")
         sweep(lambda a: a, [{"a": 1}, {"a": 2}, {"a": 3}], "p")  # two stored, one new
     assert heard == [("p", 1, 2), ("p", 2, 2), ("p", 3, 3)]
+
+
+def test_dask_executor_seam(tmp_path):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
+    from synthetic.sweep import dask_map
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        with using(Store(tmp_path)):
+            out = sweep(lambda a: a + 1, [{"a": i} for i in range(5)], "dask", map_fn=dask_map(client))
+    assert out == [1, 2, 3, 4, 5]
