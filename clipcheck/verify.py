@@ -1,7 +1,8 @@
 """`clipcheck verify`: run every claim of the registry, cache each finished claim, write the report."""
+import functools
 import hashlib
-import math
 import json
+import math
 import os
 import platform
 import sys
@@ -27,6 +28,18 @@ def versions():
             "matplotlib": matplotlib.__version__, "platform": platform.platform(), "cpus": os.cpu_count()}
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest():
+    """A digest of every source file of the packages a result depends on: cached results are keyed by it, so an
+    edited experiment or runner is never answered from a stale cache (and the report names the code it ran)."""
+    digest = hashlib.sha1()
+    root = Path(__file__).resolve().parents[1]
+    for package in ("theory", "synthetic", "proofs_check", "clipcheck"):
+        for src in sorted((root / package).glob("*.py")):
+            digest.update(src.name.encode() + src.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def select(claims, only):
     """Claims whose id starts with one of the comma-separated prefixes (case-insensitive)."""
     if not only:
@@ -46,7 +59,7 @@ def _settings(claim, mode, seed):
 
 
 def _cache_path(folder, claim, settings):
-    key = hashlib.sha1(json.dumps([claim.id, settings, __version__], sort_keys=True).encode()).hexdigest()[:12]
+    key = hashlib.sha1(json.dumps([claim.id, settings, code_digest()], sort_keys=True).encode()).hexdigest()[:12]
     return Path(folder) / ".cache" / f"{claim.id}-{key}.json"
 
 
@@ -81,7 +94,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     t0 = time.perf_counter()
     rows, timings = [], {}
     # grid points inside a claim are stored too, so even a long claim resumes where it stopped
-    store = Store(folder / ".cache" / f"points-{__version__}") if use_cache else None
+    store = Store(folder / ".cache" / f"points-{code_digest()}") if use_cache else None
     with using(store, point_progress):
         for claim in claims:
             if progress:
@@ -94,7 +107,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed,
             "settings": {c.id: _settings(c, mode, seed) for c in claims}, "claim_seconds": timings,
-            "elapsed_s": time.perf_counter() - t0, "versions": versions()}
+            "elapsed_s": time.perf_counter() - t0, "versions": {**versions(), "code_digest": code_digest()}}
     write_json(folder / "report.json", meta, rows, proofs)
     write_markdown(folder / "report.md", meta, rows, failed, proofs_md)
     return rows, failed, meta, proofs
