@@ -1,9 +1,8 @@
 """The `clipcheck` command: verify (the main job), proofs, probe. Errors are one line, never a traceback."""
 import argparse
-import importlib
 import sys
 
-from . import __version__
+from . import __version__, cmd_probe, cmd_proofs
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -69,14 +68,6 @@ def _run_verify(args):
     return 0
 
 
-def _optional(module):
-    """A subcommand that lives in its own module (configure(parser), run(args))."""
-    try:
-        return importlib.import_module(f"clipcheck.{module}")
-    except ImportError:
-        return None
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="clipcheck",
@@ -90,11 +81,8 @@ def build_parser():
                                    "status 0 when every claim that must hold holds, 1 otherwise, 2 on bad input.")
     _verify_options(p)
     p.set_defaults(handler=_run_verify)
-    for name, module, text in (("proofs", "cmd_proofs", "machine-check the algebra and constants of the proofs"),
-                               ("probe", "cmd_probe", "measure smoothness vs gradient norm on real networks")):
-        mod = _optional(module)
-        if mod is None:
-            continue
+    for name, mod, text in (("proofs", cmd_proofs, "machine-check the algebra and constants of the proofs"),
+                            ("probe", cmd_probe, "measure smoothness vs gradient norm on real networks")):
         p = sub.add_parser(name, help=text, description=text)
         mod.configure(p)
         p.set_defaults(handler=mod.run)
