@@ -4,22 +4,27 @@ NumPy loop and a C reference (OpenMP over instances, SIMD exp over lanes), and t
 
 Run on demand:  python bench/bench_runner.py [--instances N] [--repeat R]
 """
-import argparse
-import ctypes
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-import numpy as np
+# libgomp threads spin for a while after a parallel region (GOMP_SPINCOUNT); with two OpenMP users in one
+# process (the C reference and Numba's omp layer) that spinning can take the cores from the other's next run.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import synthetic
-from synthetic import functions as F
-from synthetic.batch import balanced_order
-from theory import steps
+import argparse  # noqa: E402
+import ctypes  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import synthetic  # noqa: E402
+from synthetic import functions as F  # noqa: E402
+from synthetic.batch import balanced_order  # noqa: E402
+from theory import steps  # noqa: E402
 
 L0, L1, EPS, MAX_ITER = 1.0, 1.0, 1e-9, 10**6
 
