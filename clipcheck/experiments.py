@@ -191,12 +191,13 @@ def thm6(settings):
 
 
 def classic_gd(settings):
-    """L-smooth instances (certificate with L1 = 0): slopes and quadratics, h = 1/L."""
+    """L-smooth instances (certificate with L1 = 0), h = 1/L: slopes with gradient just above eps (near-tight:
+    about 1.5 D/a steps against 3 D/a), a unit slope, and quadratics (one step)."""
     inst = []
     for eps in settings["eps"]:
-        slow = F.f_slow(1.0)
-        for delta in (1.0, 10.0):
-            inst.append((slow, slow.start_for_gap(delta), {"eps": eps}))
+        for slow in (F.f_slow(1.01 * eps), F.f_slow(1.0)):
+            for delta in (1.0, 10.0):
+                inst.append((slow, slow.start_for_gap(delta), {"eps": eps}))
         for L in (1.0, 100.0):
             q = F.quadratic(L)
             inst.append((q, q.start_for_gap(1e4), {"eps": eps}))
