@@ -10,7 +10,7 @@ from .functions import (check_cert_cosh, check_cert_even_power, check_cert_exp_l
                         lemma2_min_l0)
 from .lemmas import check_fact_m, check_kappa, check_lemma_sharp, check_lemma_zjfw
 from .open_question import check_thm4_open_question
-from .theorems import (check_ngd_constant, check_ngd_equiv, check_thm3_decrease_clipped,
+from .theorems import (check_li_constant_step, check_ngd_constant, check_ngd_equiv, check_thm3_decrease_clipped,
                        check_thm3_decrease_unclipped, check_thm3_derived, check_thm3_quoted, check_thm3_spec_rounding,
                        check_thm6_derived,
                        check_thm6_quoted)
@@ -22,7 +22,7 @@ REGISTRY = [
     check_thm3_decrease_unclipped, check_thm3_decrease_clipped, check_thm3_spec_rounding, check_thm3_derived,
     check_thm3_quoted,
     check_lower_bound_arithmetic, check_thm4_open_question,
-    check_thm6_derived, check_thm6_quoted, check_ngd_constant,
+    check_thm6_derived, check_thm6_quoted, check_ngd_constant, check_li_constant_step,
     check_fexp, check_fs,
     check_cert_x3, check_cert_x4, check_cert_even_power, check_cert_pnorm, check_cert_matrix_quartic,
     check_cert_exp_linear, check_cert_cosh, check_cert_logistic, check_cert_lse,

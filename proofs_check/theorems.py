@@ -9,6 +9,7 @@ off signs: L1 >= 1/10 as L1 = (1+p)/10, L1 <= 1/10 as L1 = 1/(10(1+p)), g <= gam
 from __future__ import annotations
 
 import sympy as sp
+from mpmath import iv
 
 from .core import I, Proof, fmt, is_nonneg, is_zero, kappa
 
@@ -213,4 +214,39 @@ def check_thm3_spec_rounding(c_u: float = SPEC_PRINTED_C_U, c_c: float = SPEC_PR
                "the decrease (the derivation is attained at L1 >= 1/10, g = gamma); clipcheck checks 11.16 and "
                "0.8965 instead, and the T_eps constant 11.16 of ZHSJ-Thm3 is unaffected")
         P.rec.verdict = "finding"
+    return P.done()
+
+
+def check_li_constant_step(c: float = 1.5, d: float = 0.5, t0: str = "0.1", n_grid: int = 4000):
+    """LI-constant-step [later; constant derived here]: with G >= ||grad f|| on the sublevel set and
+    h = 1/(L0 + c L1 G), every step decreases f by >= d h g^2, hence T_eps <= (1/d)(L0 + c L1 G) Delta/eps^2
+    (spec: c = 3/2, d = 1/2, i.e. T_eps <= 2 (L0 + 1.5 L1 G) Delta/eps^2)."""
+    P = Proof("LI-constant-step", "GD with h = 1/(L0 + c L1 G) loses >= d h g^2 per step (c = 3/2, d = 1/2)",
+              "interval", c=c, d=d)
+    # LEMMA-sharp: D >= h g^2 (1 - (L0 + L1 g) kappa(u) h / 2), u = L1 g h. With t = L1 g/(L0 + c L1 g) in
+    # [0, 1/c], h <= 1/(L0 + c L1 g) gives (L0 + L1 g) h <= 1 - (c - 1) t and u <= t (both grow with h, and
+    # kappa increases), so it suffices that F(t) = (1 - (c - 1) t) kappa(t) <= 2 (1 - d) on [0, 1/c].
+    P.note("D >= h g^2 (1 - F(t)/2), F(t) = (1 - (c-1) t) kappa(t), t = L1 g/(L0 + c L1 g) in [0, 1/c]")
+    cap, c_iv, t_end = 2 * (1 - I(d)), I(c), 1 / I(c)
+    # F(0) = 1: the constant d cannot exceed 1/2 (the limit g -> 0 is the classical descent lemma)
+    if not P.step(cap.a >= 1, f"F(0) = 1 <= 2 (1 - d) = {fmt(cap)}"):
+        return P.done()
+    # near 0: kappa(t) <= 1 + t/3 + t^2 e^t/12 (series tail: 2/(k+2)! <= 1/(12 (k-2)!) for k >= 2), so for c >= 1
+    # F(t) - 1 <= t (lin + t quad) with lin = 1/3 - (c-1), quad = e^{t0}/12 - (c-1)/3 (the t^3 term is <= 0)
+    E = iv.exp(I(t0))
+    lin, quad = I(1) / 3 - (c_iv - 1), E / 12 - (c_iv - 1) / 3
+    slope = lin + I([0, t0]) * quad  # encloses lin + t quad on [0, t0]
+    near_max = 1 + I(t0) * max(slope.b, 0)  # F(t) <= 1 + t max(slope) on [0, t0]
+    P.step(c >= 1 and near_max.b <= cap.a,
+           f"[0, {t0}]: F(t) <= 1 + t ({fmt(lin)} + t {fmt(quad)}) <= {fmt(near_max, 8)} <= 2 (1 - d) "
+           "(at d = 1/2 this needs c > 4/3)")
+    # [t0, 1/c]: F is a product of a decreasing and an increasing factor; on [a, b] F <= (1 - (c-1) a) kappa(b)
+    worst, edges = iv.mpf(0), [I(t0) + (t_end - I(t0)) * I(k) / n_grid for k in range(n_grid + 1)]
+    for a, b in zip(edges, edges[1:]):
+        bound = (1 - (c_iv - 1) * a) * kappa(I(b.b))
+        worst = bound if bound.b > worst.b else worst
+    P.step(worst.b <= cap.a, f"[{t0}, 1/c]: F <= {fmt(worst, 8)} <= 2 (1 - d) = {fmt(cap)} "
+                             f"({n_grid} cells, monotone factors)")
+    P.note(f"per step D >= d h g^2 >= d h eps^2 until ||grad f|| <= eps, so T_eps <= Delta/(d h eps^2) = "
+           f"{fmt(1 / I(d))} (L0 + c L1 G) Delta/eps^2")
     return P.done()

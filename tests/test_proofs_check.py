@@ -63,6 +63,7 @@ def test_zhsj_thm4_open_question_is_a_finding_and_never_fails(records):
 
 # (claim id, check, constants perturbed 1% the unsafe way, where the unperturbed value comes from)
 PERTURBED = [
+    ("li_constant_step-d", pc.check_li_constant_step, dict(d=0.505), "decrease factor 1/2 (tight as g -> 0)"),
     ("lemma_sharp-rate", pc.check_lemma_sharp, dict(rate=0.99), "exponent rate 1 of LEMMA-sharp"),
     ("lemma_sharp-scale", pc.check_lemma_sharp, dict(scale=0.99), "factor 1 of LEMMA-sharp"),
     ("lemma_sharp_kappa-01-up", pc.check_kappa, dict(kappa_01=1.03418 * 1.01), "kappa(0.1) = 1.03418"),
@@ -109,6 +110,12 @@ PERTURBED = [
 @pytest.mark.parametrize("claim,check,kwargs,source", PERTURBED, ids=[p[0] for p in PERTURBED])
 def test_constant_fails_when_perturbed_1pct(claim, check, kwargs, source):
     assert check(**kwargs).verdict == "FAILED", f"{claim}: perturbing {source} should fail"
+
+
+def test_li_constant_step_c_has_slack_down_to_four_thirds():
+    # expected: F(t) = (1 - (c-1) t) kappa(t) has F'(0) = 1/3 - (c - 1), so c = 3/2 has slack and c < 4/3 fails
+    assert pc.check_li_constant_step(c=1.5 * 0.99).verdict == "proved"
+    assert pc.check_li_constant_step(c=4 / 3 * 0.99).verdict == "FAILED"
 
 
 # constants with slack: a 1% change cannot fail, so the 1% perturbation is applied to the needed value

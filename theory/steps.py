@@ -66,7 +66,8 @@ def li_constant_step(L0, L1, delta):
     h = 1/(L0 + 1.5 L1 G) with G = 3 L1 D + sqrt(2 L0 D), the FACT-M gradient bound on {f <= f(x0)}.
     Every iterate stays in that set, where ||grad f|| <= G, so h <= 1/(L0 + 1.5 L1 g) = eta_si(g); the
     LEMMA-sharp model is convex in the step, so the FACT-M decrease at eta_si gives f(x+) <= f(x) - h g^2/2 and
-    T_eps <= 2 L D / eps^2 with L = L0 + 1.5 L1 G. Returns (h, L)."""
+    T_eps <= 2 L D / eps^2 with L = L0 + 1.5 L1 G (machine-checked: proofs_check LI-constant-step; the 1/2 is
+    tight as g -> 0 and 1.5 may drop to 4/3). Returns (h, L)."""
     L0, L1, delta = (float(nonnegative(n, v)) for n, v in (("L0", L0), ("L1", L1), ("delta", delta)))
     G = 3.0 * L1 * delta + float(np.sqrt(2.0 * L0 * delta))
     L = L0 + 1.5 * L1 * G
