@@ -10,7 +10,8 @@ HOLDS, VIOLATED = "holds", "VIOLATED"
 INCONCLUSIVE = "inconclusive (budget cap reached below the bound)"
 DEMONSTRATED, NOT_DEMONSTRATED = "demonstrated", "not demonstrated by this construction"
 CERTIFIED, NOT_CERTIFIED = "certified", "NOT CERTIFIED"
-FAILING = {VIOLATED, NOT_CERTIFIED, "CHECKER MISSED A FALSE CERTIFICATE"}
+REFUTED, MISSED_FALSE = "refuted, as expected", "CHECKER MISSED A FALSE CERTIFICATE"  # negative controls
+FAILING = {VIOLATED, NOT_CERTIFIED, MISSED_FALSE}
 
 STATUS_LABELS = {
     "paper": "as stated in the paper",

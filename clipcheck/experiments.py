@@ -11,8 +11,8 @@ from synthetic.sweep import sweep
 from theory import bounds, steps
 from theory.smoothness import gradient_growth, value_growth
 
-from .claims import (CERTIFIED, DEMONSTRATED, HOLDS, INCONCLUSIVE, NOT_CERTIFIED, NOT_DEMONSTRATED, VIOLATED,
-                     Row)
+from .claims import (CERTIFIED, DEMONSTRATED, HOLDS, INCONCLUSIVE, MISSED_FALSE, NOT_CERTIFIED, NOT_DEMONSTRATED,
+                     REFUTED, VIOLATED, Row)
 
 # -- settings ------------------------------------------------------------------------------------------------
 CLASSIC = {"quick": {"eps": [0.5, 0.1, 0.02]}, "full": {"eps": [0.5, 0.1, 0.02, 0.005]}}
@@ -473,6 +473,6 @@ def certificates(settings):
     rows.append(Row("CERT:log-sum-exp (negative control)", "derived",
                     "the claim (0, max||a_i||) must be refuted where grad f = 0, Hess f != 0",
                     {"L0": lse.L0, "L1": lse.L1}, c.worst_ratio, 1.0, c.worst_ratio,
-                    "refuted, as expected" if not c.holds else "CHECKER MISSED A FALSE CERTIFICATE",
+                    REFUTED if not c.holds else MISSED_FALSE,
                     {"worst_point": c.worst_point}, note=lse.source))
     return rows, {}
