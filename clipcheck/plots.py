@@ -100,7 +100,7 @@ def lemma_sharp(data, folder):
         for j, s in enumerate(data[part]):
             lhs, rhs = np.array(s["lhs"]), np.array(s["rhs"])
             keep = rhs > 0
-            ax.semilogx(rhs[keep], lhs[keep] / rhs[keep], ".", ms=2, color=f"C{j % 10}",
+            ax.semilogx(rhs[keep], lhs[keep] / rhs[keep], ls="none", ms=2, color=f"C{j % 10}",
                         marker="o^sv"[j // 10 % 4], label=s["family"])
         ax.axhline(1.0, color="k", ls="--", lw=1)
         ax.set_xlabel("right side (the LEMMA-sharp bound)")
