@@ -23,11 +23,14 @@ THM3 = {
 }
 THM6 = THM3
 THM4 = {
-    # (L0, L1, M, eps): the second setting has L1 >> L0, where the quoted (log M + 1) form may exceed what the
-    # constructive pair reaches (THEOREMS.md, "known gap").
-    "quick": {"settings": [[1.0, 1.0, 100.0, 0.05], [1.0, 1e4, 2.0, 2e-4]], "n_steps": 60},
+    # (L0, L1, M, eps). For L1 >> L0 the quoted (log M + 1) form can exceed what the constructive pair reaches
+    # (THEOREMS.md, "known gap"): at M = 2 the pair can meet it only while L1 <= L0 (e^4 M^4 - 1)/M = 436, so
+    # L1 = 200 and 1000 bracket that threshold and L1 = 1e4 lies far beyond it.
+    "quick": {"settings": [[1.0, 1.0, 100.0, 0.05], [1.0, 200.0, 2.0, 1e-3], [1.0, 1000.0, 2.0, 1e-3],
+                           [1.0, 1e4, 2.0, 2e-4]], "n_steps": 60},
     "full": {"settings": [[1.0, 1.0, 100.0, 0.05], [1.0, 1.0, 1000.0, 0.05], [2.0, 5.0, 50.0, 0.05],
-                          [1.0, 1e4, 2.0, 2e-4], [1.0, 1e5, 2.0, 3e-5], [1.0, 30.0, 10.0, 0.02]],
+                          [1.0, 200.0, 2.0, 1e-3], [1.0, 1000.0, 2.0, 1e-3], [1.0, 1e4, 2.0, 2e-4],
+                          [1.0, 1e5, 2.0, 3e-5], [1.0, 30.0, 10.0, 0.02]],
              "n_steps": 120},
 }
 # The step grid spans h* / 10 .. 10 h* (log-spaced, never h* itself). Every step below h* costs a run of up to

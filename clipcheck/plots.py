@@ -67,8 +67,12 @@ def upper(claim_id):
 
 def thm4(data, folder):
     settings = data["settings"]
-    fig, axes = plt.subplots(1, len(settings), figsize=(6 * len(settings), 4.6), squeeze=False)
-    for ax, s in zip(axes[0], settings):
+    cols = min(2, len(settings))
+    rows = -(-len(settings) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.6 * rows), squeeze=False)
+    for ax in axes.flat[len(settings):]:
+        ax.set_visible(False)
+    for ax, s in zip(axes.flat, settings):
         p = s["params"]
         h = np.array(s["h"])
         t_exp, t_slow = _arr(s["t_exp"]), _arr(s["t_slow"])
