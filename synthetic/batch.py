@@ -27,6 +27,14 @@ def _per_instance(name, value, n, positive_only=True):
     return arr
 
 
+def budgets_of(max_iter, n):
+    """max_iter as n integer budgets >= 1 (a scalar or one per instance)."""
+    budgets = _per_instance("max_iter", max_iter, n)
+    if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    return budgets.astype(np.int64)
+
+
 def run(family, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, backend="cpu", **rule_params):
     """Run `rule` on `family` from every row of x0 until ||grad f|| <= eps or max_iter steps.
 
@@ -43,11 +51,7 @@ def run(family, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, backend=
     if not isinstance(family, Family):
         raise ValueError(f"family must be a synthetic.functions.Family, got {type(family).__name__}")
     if rule not in rules.RULES or noise != "none":
-        try:
-            from . import stochastic
-        except ImportError:  # the stochastic runner is not part of this installation
-            choice("rule", rule, tuple(rules.RULES))
-            raise ValueError(f"noise={noise!r} needs synthetic.stochastic, which is missing") from None
+        from . import stochastic  # imported here: stochastic imports this module
         if backend != "cpu":
             raise ValueError(f"backend={backend!r}: stochastic and later rules run on the CPU only")
         return stochastic.run(family, rule, x0, eps, max_iter, noise=noise, tau=tau, seed=seed, **rule_params)
@@ -82,10 +86,13 @@ def rule_parameters(rule, names, given, n):
 
 def run_many(families, rule, x0, eps, max_iter, backend="cpu", **rule_params):
     """Like `run`, with one family per instance (a mixed batch keeps both cores busy)."""
-    slot = {}
-    index = np.array([slot.setdefault(id(f), len(slot)) for f in families], np.int64)
-    distinct = list({id(f): f for f in families}.values())
-    return _run(distinct, index, rule, x0, eps, max_iter, backend, rule_params)
+    slot, distinct, index = {}, [], []
+    for f in families:
+        if id(f) not in slot:
+            slot[id(f)] = len(distinct)
+            distinct.append(f)
+        index.append(slot[id(f)])
+    return _run(distinct, np.array(index, np.int64), rule, x0, eps, max_iter, backend, rule_params)
 
 
 def _run(distinct, index, rule, x0, eps, max_iter, backend, rule_params):
@@ -99,9 +106,7 @@ def _run(distinct, index, rule, x0, eps, max_iter, backend, rule_params):
     n = x0.shape[0]
     if index is not None and index.shape[0] != n:
         raise ValueError(f"families must have one entry per row of x0 ({n}), got {index.shape[0]}")
-    budgets = _per_instance("max_iter", max_iter, n)
-    if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    budgets = budgets_of(max_iter, n)
     eps_arr = _per_instance("eps", eps, n)
     names = rules.RULE_PARAMS[rule]
     rparams = rule_parameters(rule, names, rule_params, n)
@@ -113,10 +118,10 @@ def _run(distinct, index, rule, x0, eps, max_iter, backend, rule_params):
         from .cpu import run_batch
     else:
         from .cuda import run_batch
-    it, st, ff, gf = run_batch(kinds, fparams, x0, rule_ids, rparams, eps_arr, budgets.astype(np.int64),
+    it, st, ff, gf = run_batch(kinds, fparams, x0, rule_ids, rparams, eps_arr, budgets,
                                balanced_order(n), min(n, 4 * numba.get_num_threads()))
     meta = {"families": distinct[0].name if len(distinct) == 1 else [distinct[j].name for j in rows], "rule": rule,
-            "eps": _compact(eps_arr), "max_iter": _compact(budgets.astype(int)), "backend": backend, "n": n,
+            "eps": _compact(eps_arr), "max_iter": _compact(budgets), "backend": backend, "n": n,
             "dim": int(x0.shape[1]), "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}}
     return RunResult(it, st, ff, gf, meta)
 

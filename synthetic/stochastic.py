@@ -18,7 +18,7 @@ from . import noise as N
 from . import rng
 from . import profiles
 from . import stochastic_rules as R
-from .batch import _compact, _per_instance, as_points, balanced_order
+from .batch import _compact, _per_instance, as_points, balanced_order, budgets_of
 from .functions import Family
 from .result import BUDGET, CONVERGED, DIVERGED, RunResult
 
@@ -166,9 +166,7 @@ def run_many(families, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, s
     n, dim = x0.shape
     if len(families) != n:
         raise ValueError(f"families must have one entry per row of x0 ({n}), got {len(families)}")
-    budgets = _per_instance("max_iter", max_iter, n)
-    if np.any(budgets != np.floor(budgets)) or np.any(budgets < 1):
-        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    budgets = budgets_of(max_iter, n)
     eps_arr = _per_instance("eps", eps, n)
     tau_arr = _per_instance("tau", nonnegative("tau", tau), n, positive_only=False)
     seeds = _integers("seed", seed, n)
@@ -187,10 +185,10 @@ def run_many(families, rule, x0, eps, max_iter, noise="none", tau=0.0, seed=0, s
     res = run_batch(np.array([f.kind for f in families], np.int64), np.array([f.params for f in families], float),
                     f_star, x0, np.full(n, R.RULE_IDS[rule], np.int64),
                     rparams, np.full(n, N.NOISES[noise], np.int64), tau_arr, np.full(n, a), seeds, streams,
-                    eps_arr, STOPS[stop], budgets.astype(np.int64), ck.astype(np.int64), balanced_order(n))
+                    eps_arr, STOPS[stop], budgets, ck.astype(np.int64), balanced_order(n))
     meta = {"families": _compact([f.name for f in families]), "rule": rule, "noise": noise,
             "noise_assumption": N.ASSUMPTION[noise], "tau": _compact(tau_arr), "seed": _compact(seeds),
-            "eps": _compact(eps_arr), "max_iter": _compact(budgets.astype(int)), "stop": stop, "n": n, "dim": dim,
+            "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "n": n, "dim": dim,
             "rule_params": {p: _compact(v) for p, v in zip(names, rparams.T)}, "backend": "cpu"}
     if N.NOISE_PARAMS[noise]:
         meta[N.NOISE_PARAMS[noise][0]] = a
