@@ -21,10 +21,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import synthetic  # noqa: E402
-from synthetic import functions as F  # noqa: E402
-from synthetic.batch import balanced_order  # noqa: E402
-from theory import steps  # noqa: E402
+from clipcheck import synthetic  # noqa: E402
+from clipcheck.synthetic import functions as F  # noqa: E402
+from clipcheck.synthetic.batch import balanced_order  # noqa: E402
+from clipcheck.theory import steps  # noqa: E402
 
 L0, L1, EPS, MAX_ITER = 1.0, 1.0, 1e-9, 10**6
 

@@ -18,7 +18,7 @@ from importlib import metadata
 from pathlib import Path
 
 from clipcheck import __version__
-from gpu.presets import MODELS, PRESETS
+from clipcheck.gpu.presets import MODELS, PRESETS
 
 INSTALL_HINT = ("clipcheck probe needs torch and scikit-learn: pip install -e '.[torch]' "
                 "(for the CPU build of torch, first: pip install torch==2.13.0)")
@@ -98,7 +98,7 @@ def run(args) -> int:
     if importlib.util.find_spec("sklearn") is None:  # the default images; found without the cost of importing
         print(INSTALL_HINT, file=sys.stderr)
         return 2
-    from gpu.experiment import pick_device
+    from clipcheck.gpu.experiment import pick_device
 
     models = MODELS if args.model == "both" else (args.model,)
     settings = _settings(args, models)
@@ -124,7 +124,7 @@ def run(args) -> int:
 def _train_and_write(args, models, settings, data_paths, device, torch):
     from tqdm import tqdm
 
-    from gpu import analysis, experiment
+    from clipcheck.gpu import analysis, experiment
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -184,8 +184,8 @@ def _settings(args, models):
 
 
 def _assign_data(paths, models):
-    from gpu.image_data import is_cifar_folder
-    from gpu.text_data import is_ptb_folder
+    from clipcheck.gpu.image_data import is_cifar_folder
+    from clipcheck.gpu.text_data import is_ptb_folder
 
     assigned = {}
     for path in paths:
@@ -227,7 +227,7 @@ def _json_safe(value):
 
 
 def _write_csv(path, results):
-    from gpu.train import TrainResult
+    from clipcheck.gpu.train import TrainResult
 
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=("model", "run") + TrainResult.COLUMNS, restval="")

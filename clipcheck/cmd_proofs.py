@@ -23,7 +23,7 @@ def _select(records, prefixes):
 
 def run(args) -> int:
     """Run the checks, print a table (or JSON); exit status 1 if any item FAILED, else 0."""
-    import proofs_check  # imported here so that `clipcheck --help` stays fast
+    from clipcheck import proofs_check  # imported here so that `clipcheck --help` stays fast
 
     t0 = time.perf_counter()
     records = _select(proofs_check.run_all(quick=not args.full), args.only)

@@ -4,12 +4,12 @@ import math
 
 import numpy as np
 
-import synthetic
-from synthetic import functions as F
-from synthetic.result import BUDGET, CONVERGED
-from synthetic.sweep import sweep
-from theory import bounds, steps
-from theory.smoothness import gradient_growth, value_growth
+from clipcheck import synthetic
+from clipcheck.synthetic import functions as F
+from clipcheck.synthetic.result import BUDGET, CONVERGED
+from clipcheck.synthetic.sweep import sweep
+from clipcheck.theory import bounds, steps
+from clipcheck.theory.smoothness import gradient_growth, value_growth
 
 from .claims import (CERTIFIED, DEMONSTRATED, HOLDS, INCONCLUSIVE, MISSED_FALSE, NOT_CERTIFIED, NOT_DEMONSTRATED,
                      REFUTED, VIOLATED, Row)

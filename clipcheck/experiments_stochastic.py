@@ -8,12 +8,12 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm as _normal
 
-from synthetic import functions as F
-from synthetic import profiles
-from synthetic import stochastic as S
-from synthetic import stochastic_rules as SR
-from synthetic.result import CONVERGED
-from theory import bounds, steps
+from clipcheck.synthetic import functions as F
+from clipcheck.synthetic import profiles
+from clipcheck.synthetic import stochastic as S
+from clipcheck.synthetic import stochastic_rules as SR
+from clipcheck.synthetic.result import CONVERGED
+from clipcheck.theory import bounds, steps
 
 from . import plots_stochastic as PS
 from .claims import DEMONSTRATED, HOLDS, NOT_DEMONSTRATED, VIOLATED, Claim, Row

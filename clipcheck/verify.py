@@ -1,6 +1,7 @@
 """`clipcheck verify`: run every claim of the registry, cache each finished claim, write the report."""
 import functools
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -10,7 +11,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from synthetic.sweep import Store, using
+from clipcheck.synthetic.sweep import Store, using
 
 from . import __version__
 from .claims import Row, registry
@@ -32,10 +33,13 @@ def versions():
 def code_digest():
     """A digest of every source file of the packages a result depends on: cached results are keyed by it, so an
     edited experiment or runner is never answered from a stale cache (and the report names the code it ran)."""
+    import clipcheck
     digest = hashlib.sha1()
-    root = Path(__file__).resolve().parents[1]
-    for package in ("theory", "synthetic", "proofs_check", "clipcheck"):
-        for src in sorted((root / package).glob("*.py")):
+    # the subpackages live wherever the install put them (the repository's top-level folders when editable)
+    for package in ("theory", "synthetic", "proofs_check", ""):
+        folder = Path(clipcheck.__file__).resolve().parent if not package else Path(
+            importlib.import_module(f"clipcheck.{package}").__file__).resolve().parent
+        for src in sorted(folder.glob("*.py")):
             digest.update(src.name.encode() + src.read_bytes())
     return digest.hexdigest()[:12]
 
@@ -115,7 +119,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
 
 def _proofs():
     """The proofs_check records and their section of report.md."""
-    import proofs_check
+    from clipcheck import proofs_check
 
     from . import cmd_proofs
     records = proofs_check.run_all(quick=True)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 
-from theory.envelope import fit_envelope
+from clipcheck.theory.envelope import fit_envelope
 
 
 def spearman_interval(x, y, resamples=2000, level=0.95, seed=0):

@@ -2,9 +2,9 @@
 clipping and once without, the smoothness probe on both.  Settings are plain dicts so they go into JSON as is."""
 import torch
 
-from gpu import image_data, models, text_data
-from gpu.presets import MODELS
-from gpu.train import TrainConfig, train
+from clipcheck.gpu import image_data, models, text_data
+from clipcheck.gpu.presets import MODELS
+from clipcheck.gpu.train import TrainConfig, train
 
 
 def pick_device(name="auto"):

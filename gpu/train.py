@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gpu.probe import DEFAULT_S_GRID, local_smoothness, parameters_of
+from clipcheck.gpu.probe import DEFAULT_S_GRID, local_smoothness, parameters_of
 
 
 @dataclass

@@ -2,7 +2,7 @@
 import numba
 import numpy as np
 
-from theory.validation import as_finite, choice, keywords, positive
+from clipcheck.theory.validation import as_finite, choice, keywords, positive
 
 from . import rules
 from .functions import Family

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.optimize import brentq
 
-from theory.smoothness import L0L1
-from theory.steps import zhsj_thm4_critical_step
-from theory.validation import as_finite, count, nonnegative, positive
+from clipcheck.theory.smoothness import L0L1
+from clipcheck.theory.steps import zhsj_thm4_critical_step
+from clipcheck.theory.validation import as_finite, count, nonnegative, positive
 
 from . import cpu, profiles
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from theory.validation import as_finite, choice, nonnegative
+from clipcheck.theory.validation import as_finite, choice, nonnegative
 
 from . import noise as N
 from . import rng

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba.extending import register_jitable
 
-from theory.validation import keywords, nonnegative, positive
+from clipcheck.theory.validation import keywords, nonnegative, positive
 
 from . import rules
 

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from clipcheck import cli
-from theory import bounds
+from clipcheck.theory import bounds
 
 REQUIRED = {"id", "status", "params", "measured", "bound", "ratio", "verdict"}
 

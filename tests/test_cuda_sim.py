@@ -13,9 +13,9 @@ pytest.importorskip("numba_cuda", reason="the cuda extra (numba-cuda) is not ins
 
 SCRIPT = textwrap.dedent("""
     import numpy as np
-    import synthetic
-    from synthetic import functions as F
-    from theory import steps
+    from clipcheck import synthetic
+    from clipcheck.synthetic import functions as F
+    from clipcheck.theory import steps
 
     eta_c, gamma = steps.zhsj_thm3_params(1.0, 2.0)
     eta_n, beta = steps.ngd_params(1.0, 2.0)
@@ -46,7 +46,7 @@ def test_cpu_and_cuda_simulator_agree_exactly():
 
 def test_cuda_backend_without_a_device_is_a_clear_error():
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    code = ("import synthetic; from synthetic import functions as F\n"
+    code = ("from clipcheck import synthetic; from clipcheck.synthetic import functions as F\n"
             "from synthetic import cuda\n"
             "if cuda.available(): print('device'); raise SystemExit\n"
             "try: synthetic.run(F.f_exp(1,1), 'gd', [1.0], 1e-3, 10, backend='cuda', h=0.1)\n"

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from theory.envelope import fit_envelope
+from clipcheck.theory.envelope import fit_envelope
 
 L0, L1 = 3.0, 7.0
 # HiGHS works to about 1e-9 relative on these rescaled [0, 1] programmes; 1e-7 leaves a margin of 100.

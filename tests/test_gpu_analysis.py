@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from gpu.analysis import probe_points, spearman_interval, summarise
+from clipcheck.gpu.analysis import probe_points, spearman_interval, summarise
 
 
 def test_spearman_monotone_is_one_with_degenerate_interval():

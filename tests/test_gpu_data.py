@@ -8,7 +8,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu import image_data, text_data  # noqa: E402
+from clipcheck.gpu import image_data, text_data  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "gpu" / "fixtures"
 

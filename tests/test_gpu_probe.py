@@ -6,8 +6,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu import models  # noqa: E402
-from gpu.probe import DEFAULT_S_GRID, local_smoothness, parameters_of  # noqa: E402
+from clipcheck.gpu import models  # noqa: E402
+from clipcheck.gpu.probe import DEFAULT_S_GRID, local_smoothness, parameters_of  # noqa: E402
 
 # float64 gradients of these small closed forms are exact to a few dozen roundings: 1e-12 relative is ample.
 ROUNDING = 1e-12

@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from gpu import experiment, models  # noqa: E402
-from gpu.train import TrainConfig, train  # noqa: E402
+from clipcheck.gpu import experiment, models  # noqa: E402
+from clipcheck.gpu.train import TrainConfig, train  # noqa: E402
 
 
 def _tiny_lm_examples(seed=0):

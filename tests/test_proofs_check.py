@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-import proofs_check as pc
+from clipcheck import proofs_check as pc
 from clipcheck import cmd_proofs
 
 # The two per-step constants of ZHSJ-Thm3 as THEOREMS.md prints them (11.15, 0.8966) are the derivation's values
@@ -218,7 +218,7 @@ def test_records_to_markdown_has_one_row_per_record(records):
 def _valley_grid_sups():
     """Independent float evaluation on the sublevel set (grid in y and in the fraction of the x-extent)."""
     import numpy as np
-    from proofs_check import valley
+    from clipcheck.proofs_check import valley
     c = valley._consts(valley.Valley())
     f0 = float(c["f0"].mid)
     ys = np.linspace(-1.2, 12, 1200)
@@ -235,7 +235,7 @@ def _valley_grid_sups():
 def test_zhsj_thm4_valley_certificate_is_above_a_float_grid_and_fails_1pct_below_it():
     # expected: the interval bound must dominate an independent float grid sup, and be near it (the grid
     # misses the sup by far less than 1%, so certifying 1% below the grid sup must fail)
-    from proofs_check import valley
+    from clipcheck.proofs_check import valley
     l1_grid, m_grid = _valley_grid_sups()
     res = valley.certify()
     assert res["ok"] and res["L1"] >= l1_grid and res["M"] >= m_grid
@@ -246,7 +246,7 @@ def test_zhsj_thm4_valley_certificate_is_above_a_float_grid_and_fails_1pct_below
 def test_zhsj_thm4_valley_cycle_is_exact_and_float_gd_repeats_it():
     # expected: x+ = -X + h W(0) tanh X = X (SymPy); float GD repeats it while rounding errors stay small
     import numpy as np
-    from proofs_check import valley
+    from clipcheck.proofs_check import valley
     assert valley.cycle_is_exact()
     c = valley._consts(valley.Valley())
     h = float(c["h"].mid)

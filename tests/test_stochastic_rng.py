@@ -5,9 +5,9 @@ import numba
 import numpy as np
 import pytest
 
-from synthetic import noise as N
-from synthetic import rng
-from synthetic import stochastic_rules as R
+from clipcheck.synthetic import noise as N
+from clipcheck.synthetic import rng
+from clipcheck.synthetic import stochastic_rules as R
 
 N_DRAWS = 40_000
 
@@ -140,7 +140,7 @@ def test_noise_parameters_are_validated():
 _CUDASIM = """
 import json, math, numpy as np
 from numba import cuda
-from synthetic import noise as N, rng, stochastic_rules as R
+from clipcheck.synthetic import noise as N, rng, stochastic_rules as R
 
 @cuda.jit
 def kernel(out):

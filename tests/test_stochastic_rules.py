@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from synthetic import functions as F
-from synthetic import stochastic as S
-from synthetic import stochastic_rules as R
-from theory import steps
+from clipcheck.synthetic import functions as F
+from clipcheck.synthetic import stochastic as S
+from clipcheck.synthetic import stochastic_rules as R
+from clipcheck.theory import steps
 
 pos = st.floats(1e-3, 1e3)
 JIT = settings(deadline=None)  # the first example compiles the jitted helper

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import synthetic
-from synthetic import functions as F
-from synthetic import noise as N
-from synthetic import rng
-from synthetic import stochastic as S
-from synthetic import stochastic_rules as R
+from clipcheck import synthetic
+from clipcheck.synthetic import functions as F
+from clipcheck.synthetic import noise as N
+from clipcheck.synthetic import rng
+from clipcheck.synthetic import stochastic as S
+from clipcheck.synthetic import stochastic_rules as R
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ NOISES = [("bounded", {}), ("bounded-adversarial", {"p_plus": 0.2}), ("gaussian"
 
 _BATCH = """
 import hashlib, numpy as np
-from synthetic import functions as F, stochastic as S
+from clipcheck.synthetic import functions as F, stochastic as S
 fam = F.f_exp(1.0, 1.0)
 x0 = np.tile(fam.start_for_grad(5.0, dim=3), (64, 1))
 h = hashlib.sha256()

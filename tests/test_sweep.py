@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from synthetic.sweep import Store, cached, sweep, using
+from clipcheck.synthetic.sweep import Store, cached, sweep, using
 
 
 def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
@@ -48,7 +48,7 @@ def test_executor_seam(tmp_path):
 
 def test_editing_an_inlined_source_drops_cached_kernels(tmp_path):
     # Numba checks only the compiled function's own file; an edit to any file of the package must drop the cache
-    from synthetic._kernel_cache import drop_stale_kernels
+    from clipcheck.synthetic._kernel_cache import drop_stale_kernels
     (tmp_path / "profiles.py").write_text("A = 1\n")
     drop_stale_kernels(tmp_path)
     kernel = tmp_path / "__pycache__" / "cpu.run_batch-1.py311.nbi"
@@ -70,7 +70,7 @@ def test_progress_hears_every_finished_point(tmp_path):
 
 def test_dask_executor_seam(tmp_path):
     distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
-    from synthetic.sweep import dask_map
+    from clipcheck.synthetic.sweep import dask_map
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
         with using(Store(tmp_path)):
             out = sweep(lambda a: a + 1, [{"a": i} for i in range(5)], "dask", map_fn=dask_map(client))

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from synthetic import functions as F
-from synthetic import profiles
+from clipcheck.synthetic import functions as F
+from clipcheck.synthetic import profiles
 
 CATALOGUE = F.catalogue() + [F.quadratic(3.0)]
 

@@ -4,11 +4,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import synthetic
-from synthetic import functions as F
-from synthetic import rules
-from synthetic.result import BUDGET, CONVERGED, DIVERGED
-from theory import bounds, steps
+from clipcheck import synthetic
+from clipcheck.synthetic import functions as F
+from clipcheck.synthetic import rules
+from clipcheck.synthetic.result import BUDGET, CONVERGED, DIVERGED
+from clipcheck.theory import bounds, steps
 
 
 def reference_run(fam, rule, x0, eps, max_iter, **params):

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory import bounds, steps
-from theory.smoothness import L0L1, gradient_growth, kappa, value_growth, zjfw_coefficients
+from clipcheck.theory import bounds, steps
+from clipcheck.theory.smoothness import L0L1, gradient_growth, kappa, value_growth, zjfw_coefficients
 
 pos = st.floats(1e-3, 1e3)
 
@@ -137,7 +137,7 @@ def test_lemma_zjfw_follows_from_lemma_sharp(c, u, L0, L1, g):
 def test_local_smoothness_is_the_curvature_on_a_quadratic():
     # analytic: for f = x^T A x / 2 the estimator along d is ||A d|| / ||d|| at every s (rounding only)
     A = np.array([[3.0, 1.0], [1.0, 2.0]])
-    from theory.smoothness import local_smoothness
+    from clipcheck.theory.smoothness import local_smoothness
     d = np.array([0.3, -0.7])
     assert local_smoothness(lambda x: A @ x, [1.0, 2.0], d) == pytest.approx(
         np.linalg.norm(A @ d) / np.linalg.norm(d), rel=1e-12)
@@ -145,7 +145,7 @@ def test_local_smoothness_is_the_curvature_on_a_quadratic():
 
 def test_local_smoothness_within_lemma_sharp_on_f_exp():
     # ZHSJ-Def1 / LEMMA-sharp: on f_exp the estimate along d is at most (L0 + L1 g)(e^{L1 r} - 1)/(L1 r)
-    from theory.smoothness import local_smoothness
+    from clipcheck.theory.smoothness import local_smoothness
     L0, L1, x, d = 1.0, 2.0, 1.3, -0.4
     grad = lambda t: np.sign(t) * L0 / L1 * np.expm1(L1 * np.abs(t))  # noqa: E731
     est = local_smoothness(grad, np.array([x]), np.array([d]))
