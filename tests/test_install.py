@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBPACKAGES = ("theory", "synthetic", "proofs_check", "gpu")
+SUBPACKAGES = ("theory", "synthetic", "proofs_check", "gpu", "adversary")
 
 
 def _python(code, cwd, extra_path=None):
