@@ -13,6 +13,8 @@ from mpmath import iv
 from clipcheck.theory import bounds, steps
 
 from .core import I, Method, Proof, exact, fmt, is_nonneg, is_zero, item, lt, monotone_chain, rat
+from .lemmas import check_fact_m_sharp
+from .theorems import check_thm6_derived
 
 L0, L1, M, a, x, D, eps, h, p, q = sp.symbols("L0 L1 M a x Delta epsilon h p q", positive=True)
 
@@ -141,9 +143,6 @@ def check_thm4_needs_delta_exp(l0=1.0, l1=1.0, big_m=1e4, delta=10.0, eps=0.5):
     """Below Delta_exp the Thm 4 formula can be false: at (L0, L1, M, Delta, eps) = (1, 1, 1e4, 10, 0.5), with Delta
     read as a parameter of the class, fixed-step GD with the Thm 6 step for the sharp gradient bound needs fewer
     iterations than both the derived and the quoted Thm 4 formulas say every step size must."""
-    from .lemmas import check_fact_m_sharp  # sibling items this one rests on
-    from .theorems import check_thm6_derived
-
     P = Proof(check_thm4_needs_delta_exp, "the hypothesis Delta >= Delta_exp cannot be dropped: at one instance "
                                           "below it, some step size beats the Thm 4 formula on every f in the class",
               L0=l0, L1=l1, M=big_m, Delta=delta, eps=eps)

@@ -121,6 +121,15 @@ def check_kappa(kappa_01: float = 1.03418, kappa_05: float = 1.18977, decimals: 
     return P.done()
 
 
+def _first_witness(P, cases):
+    """Fail P at the first (text, actual, claimed) with claimed < actual certified; cases is tried in order."""
+    for text, actual, claimed in cases:
+        if lt(claimed, actual):
+            P.step(False, f"{text} {fmt(actual)} > claimed {fmt(claimed)}")
+            return
+    P.step(False, "claimed constants not shown (no certified witness found)")
+
+
 @item("FACT-M", Method.IDENTITY)
 def check_fact_m(m1=None, m0=None):
     """FACT-M: the step 1/(L0 + 1.5 L1 g) decreases f by >= g^2/(2 L0 + 3 L1 g), hence
@@ -148,15 +157,9 @@ def check_fact_m(m1=None, m0=None):
     if exact(m1) >= 3 and exact(m0) >= 2:
         P.step(True, f"claimed m1 = {m1} >= 3, m0 = {m0} >= 2")
     else:  # g+ is attained by the quadratic; with L0 D = 1, y = L1 D
-        for y in ("0", "1000"):
-            Y = I(y)
-            gp = (3 * Y + iv.sqrt(9 * Y**2 + 8)) / 2
-            cl = I(m1) * Y + iv.sqrt(I(m0))
-            if lt(cl, gp):
-                P.step(False, f"at L1 D = {y} (L0 D = 1) the derived bound allows g = {fmt(gp)} > claimed {fmt(cl)}")
-                break
-        else:
-            P.step(False, "claimed M-bound constants not shown")
+        _first_witness(P, ((f"at L1 D = {y} (L0 D = 1) the derived bound allows g =",
+                            (3 * I(y) + iv.sqrt(9 * I(y) ** 2 + 8)) / 2, I(m1) * I(y) + iv.sqrt(I(m0)))
+                           for y in ("0", "1000")))
     P.note("FACT-M:sharp proves the smaller M <= L1 Delta + sqrt(2 L0 Delta); this item keeps the 3 of the spec")
     return P.done()
 
@@ -191,23 +194,17 @@ def check_fact_m_sharp(m1=None, m0=None):
     g_star = L1 * Dl + sp.sqrt(2 * L0 * Dl)
     at_star = (d_exp.subs(g, g_star) - Dl) * L1**2 / L0
     P.step(is_zero(at_star.subs(Dl, L0 * t**2 / (2 * L1**2)) - (t - sp.log(1 + t + t**2 / 2))),
-           "with Delta = (L0/L1^2) t^2/2: (L1^2/L0)(Delta_exp(L1 Delta + sqrt(2 L0 Delta)) - Delta) = t - log(1 + t + t^2/2)")
+           "with Delta = (L0/L1^2) t^2/2: (L1^2/L0)(Delta_exp(L1 Delta + sqrt(2 L0 Delta)) - Delta) = "
+           "t - log(1 + t + t^2/2)")
     P.step(not monotone_chain(sp.exp(t) - 1 - t - t**2 / 2, t, 3),
            "e^t >= 1 + t + t^2/2 for t >= 0 (value, slope, curvature 0 at 0; third derivative e^t), so "
            "Delta_exp(g*) >= Delta and every g on the sublevel set is <= L1 Delta + sqrt(2 L0 Delta)")
     if exact(m1) >= 1 and exact(m0) >= 2:
         P.step(True, f"claimed m1 = {m1} >= 1, m0 = {m0} >= 2")
     else:  # f_exp (globally (L0, L1)-smooth) at gradient g has gap exactly Delta_exp(g): L0 = L1 = 1, u = g
-        for k in range(-6, 9):
-            U = iv.mpf(10) ** k
-            gap = U - iv.log(1 + U)
-            claim = I(m1) * gap + iv.sqrt(I(m0) * gap)
-            if lt(claim, U):
-                P.step(False, f"f_exp (L0 = L1 = 1) at gradient {fmt(U)} has gap {fmt(gap)}, and the claimed bound "
-                              f"allows only {fmt(claim)}")
-                break
-        else:
-            P.step(False, "claimed constants not shown")
+        gaps = ((iv.mpf(10) ** k, iv.mpf(10) ** k - iv.log(1 + iv.mpf(10) ** k)) for k in range(-6, 9))
+        _first_witness(P, ((f"f_exp (L0 = L1 = 1) with gap {fmt(gap)} has gradient", U,
+                            I(m1) * gap + iv.sqrt(I(m0) * gap)) for U, gap in gaps))
     P.note("tight at both ends (f_exp): g ~ sqrt(2 L0 Delta) as Delta -> 0 and g ~ L1 Delta as Delta -> oo")
     return P.done()
 

@@ -106,8 +106,8 @@ def check_thm4_open_question(l0: float = 1.0, big_m: float = 10.0, l1_values=(10
            f"({vc['boxes_L1'] + vc['boxes_M']} boxes + a tail in e^(-2.35 y)) certifies (0, {L1v})-smoothness and "
            f"||grad f|| <= {vc['M']} on the sublevel set: L1 h M <= {vc['c']:.2f}, no log")
     P.note(f"   but A3 asks for (L0, L1) on the radius-1 neighbourhood, which in the open regime (L1 > e^{rr:g} - 1 "
-           f"= {math.exp(rr) - 1:.1f} for L0 >= 1) is >= {R_open:.1f} valley units wide; certified witness: a point within "
-           f"{wit['R']:g} of the sublevel set has ||H||/||grad f|| >= {wit['ratio_lower']:.1f} "
+           f"= {math.exp(rr) - 1:.1f} for L0 >= 1) is >= {R_open:.1f} valley units wide; certified witness: a point "
+           f"within {wit['R']:g} of the sublevel set has ||H||/||grad f|| >= {wit['ratio_lower']:.1f} "
            f"({'ok' if wit['ok'] else 'NOT SHOWN'}). So this valley is not in the class where the question is open")
     P.note("7. why: for any f = V(y) + W(y) L(x) with unbounded walls L (like log cosh), (L0, L1) as |x| -> oo "
            "forces |W''| <= L1 |W'|, so W' never changes sign; the cycle needs W'(0) > 0, hence W >= W(0) "

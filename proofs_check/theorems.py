@@ -113,7 +113,8 @@ def _thm3(P):
     with Q = 1 - kappa(1/G)(1/A + 1/G)/2 the per-step factor, c_u = A/Q and c_clip = G^2/(A Q)."""
     A, G = rat(steps.THM3_ETA_DIV), rat(steps.THM3_GAMMA_DIV)
     P.const(eta_div=steps.THM3_ETA_DIV, gamma_div=steps.THM3_GAMMA_DIV)
-    P.note(f"steps: eta_c = 1/(A L0), gamma = min(1/eta_c, 1/(G L1 eta_c)) with A = {float(A):g}, G = {float(G):g} (clipcheck.theory.steps)")
+    P.note(f"steps: eta_c = 1/(A L0), gamma = min(1/eta_c, 1/(G L1 eta_c)) with A = {float(A):g}, "
+           f"G = {float(G):g} (clipcheck.theory.steps)")
     for ok, msg in _thm3_derivation(A, G):
         P.step(ok, msg)
     Q, c_u, c_clip = _thm3_numbers(A, G)
@@ -151,7 +152,8 @@ def check_thm3_decrease_clipped(c_c=None):
     Q, _, _, _ = _thm3(P)
     P.const(c_c_needed=fmt(Q, 10), c_c_slack=float((Q.a / I(c_c) - 1).mid))
     ok = I(c_c).b <= Q.a
-    P.step(ok, f"c_c = {c_c} {'<=' if ok else '>'} Q = {fmt(Q, 10)}" + ("" if ok else ": does not follow from the derivation"))
+    P.step(ok, f"c_c = {c_c} {'<=' if ok else '>'} Q = {fmt(Q, 10)}"
+           + ("" if ok else ": does not follow from the derivation"))
     return P.done()
 
 

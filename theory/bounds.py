@@ -78,7 +78,8 @@ def _scaled_max_term(c, floor, L1, delta, L0):
 def classic_gd(L, delta, eps):
     """CLASSIC-GD [standard]: for L-smooth f bounded below, GD with h = 1/L has T_eps <= 2 L Delta / eps^2.
 
-    Assumptions: f is L-smooth on all of R^d (global), f* > -inf. Returns 0 when L Delta = 0 (then grad f(x0) = 0).
+    Assumptions: f is L-smooth on all of R^d (global), f* > -inf. Returns 0 when L Delta = 0 (then grad f(x0) = 0),
+    +inf when the bound exceeds the float range.
     """
     L, delta = _args(L=L, delta=delta)
     eps = positive("eps", eps)
