@@ -36,23 +36,23 @@ three compute alike:
   vectorised lane loop for vfmadd. The issue's prototype measured about 10% of speed for contract.
 - CUDA: NVVM contracts a*b + c into fma.rn.f64 by default. The numba-cuda docs list contraction under
   fastmath=True (with flushing subnormals and approximate division), but with fastmath off numba-cuda passes no fma
-  option and NVVM's own default is -fma=1: the PTX of these functions then has fma.rn.f64 (seen here). numba-cuda 0.30 has no public switch
-  (numba-cuda issue 118 and pull request 839, open), so a CUDA kernel that must match the CPU bit for bit has to
-  be compiled with the NVVM option fma=0. The test shows the PTX with fma.rn.f64 by default and with none (every
-  operation .rn, which ptxas may not fuse either) when fma=0 reaches nvvm.compile_ir. That is needed for the rest of
-  the kernel's arithmetic anyway, whatever these functions do.
+  option, and NVVM's own default is -fma=1: the PTX of these functions then has fma.rn.f64 (seen here). numba-cuda
+  0.30 has no public switch (numba-cuda issue 118 and pull request 839, open), so a CUDA kernel that must match the
+  CPU bit for bit has to be compiled with the NVVM option fma=0. The test shows the PTX with fma.rn.f64 by default
+  and with none (every operation .rn, which ptxas may not fuse either) when fma=0 reaches nvvm.compile_ir. The rest
+  of the kernel's arithmetic needs that anyway, whatever these functions do.
 - Plain Python has no fused multiply-add before Python 3.13: explicit FMA would need a slow emulation in the
   reference loops.
 
 Compiling: the functions are registered with `register_jitable`, which leaves them plain Python functions and lets
 njit and CUDA code call them. LLVM does not inline functions this large by itself, and a call per lane stops
-vectorisation, so a CPU lane kernel calls numba.njit(inline="always")(expm1) (Numba-level inlining), as synthetic/
-cpu.py does with the profiles. register_jitable(inline="always") would inline them everywhere, but numba-cuda
-0.30.4 then fails to type any kernel that calls them (its overload inliner, cf. numba-cuda issue 624). Division goes
-through np.true_divide: `/` gets a ZeroDivisionError branch under Numba's default error model, which alone stops
-vectorisation. Special values are selected at the end, from arithmetic on a sanitised argument, so the code is
-branch-free after if-conversion and plain Python never divides by zero or overflows an integer. Numba's cache of a
-kernel does not notice edits here: clear __pycache__ after editing.
+vectorisation, so a CPU lane kernel calls numba.njit(inline="always")(expm1), inlined at Numba-IR level (as
+synthetic/cpu.py compiles the profiles). register_jitable(inline="always") would inline them everywhere, but
+numba-cuda 0.30.4 then fails to type any kernel that calls them (its overload inliner, cf. numba-cuda issue 624).
+Division goes through np.true_divide: `/` gets a ZeroDivisionError branch under Numba's default error model, which
+alone stops vectorisation. Special values are selected at the end, from arithmetic on a sanitised argument, so the
+code is branch-free after if-conversion and plain Python never divides by zero or overflows an integer. Numba's cache
+of a kernel does not notice edits here: clear __pycache__ after editing.
 """
 import math
 
