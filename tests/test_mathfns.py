@@ -399,11 +399,12 @@ PTX = textwrap.dedent("""
     def ptx():
         return cuda.compile_ptx(kernel, (float64[:], float64[:]), cc=(8, 0))[0]
 
-    try:
-        default = ptx()
-    except Exception as e:  # no NVVM / NVRTC library on this machine
+    try:  # first a trivial function: only a missing toolchain (NVVM, NVRTC) may fail here
+        cuda.compile_ptx(lambda a: a + 1.0, (float64,), device=True, cc=(8, 0))
+    except Exception as e:
         print("unavailable", type(e).__name__, str(e).splitlines()[0][:200])
         raise SystemExit
+    default = ptx()  # any error from here on is a failure of these functions on CUDA
     compile_ir = codegen.nvvm.compile_ir
     codegen.nvvm.compile_ir = lambda ir, **options: compile_ir(ir, **dict(options, fma=False))
     no_fma = ptx()
