@@ -13,6 +13,7 @@ import argparse
 import math
 import time
 
+import llvmlite.binding
 import numba
 import numpy as np
 
@@ -56,7 +57,8 @@ def main():
     evals = a.size * a.repeat
     rates = {name: [] for name in kernels}
     names = list(kernels)
-    print(f"{evals / 1e6:.1f} M evaluations per timing, {a.rounds} rounds, numba {numba.__version__}")
+    print(f"{evals / 1e6:.1f} M evaluations per timing, {a.rounds} rounds, numba {numba.__version__}, "
+          f"CPU {llvmlite.binding.get_host_cpu_name()}")
     for r in range(a.rounds):
         line = []
         for name in names[r % len(names):] + names[:r % len(names)]:  # rotate who goes first
@@ -72,6 +74,7 @@ def main():
         ours, libm = np.array(rates[f"mathfns {lanes} lanes"]), np.array(rates[f"libm {lanes} lanes"])
         print(f"{lanes} lanes: best round mathfns {ours.max():7.1f}, libm {libm.max():7.1f} M evals/s, ratio "
               f"{ours.max() / libm.max():.2f}; median of the per-round ratios {np.median(ours / libm):.2f}")
+
 
 if __name__ == "__main__":
     main()
