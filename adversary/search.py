@@ -27,8 +27,11 @@ from .profile import Certificate, Profile
 from .replay import Replay, replay
 from .rules import CLASS_CONSTANTS, DECLARED_M, RULES
 
-Z_RANGE = {"steps": (-30.0, 30.0), "eps": (-40.0, 10.0)}  # e^z stays a finite, representable factor
+# e^z stays a finite, representable factor; for eps, p'(x0) >= eps (1 + 2e-9): a bound that is tight in the limit
+# p'(x0) -> eps (CLASSIC-GD at T = 1) gives a ratio 1 - 4e-9, not a rounding error above 1
+Z_RANGE = {"steps": (-30.0, 30.0), "eps": (-20.0, 10.0)}
 Z_START = {"steps": 0.0, "eps": -3.0}  # eps: start with p'(x0) = 1.05 eps
+CONTROL_GAIN = 2.0
 SIGMA_START = 0.8
 SIGMA_REFINE = 0.3
 DEFAULT_EPS_HORIZON = 1000
@@ -107,20 +110,35 @@ def _rule_vector(rule, L0, L1, given):
     return np.array(q), dict(zip(rule.params, q))
 
 
+@dataclass
 class _Objective:
-    """theta -> the measure of one online run (negative when the run's instance breaks the declared M)."""
+    """theta -> the measure of one online run (negative for an instance the search must not return)."""
 
-    def __init__(self, simulate, measure, L0, L1, q, state_size, steps, eps, bound, declared_M, cells, horizon,
-                 max_iter):
-        self.__dict__.update(locals())
-        del self.__dict__["self"]
-        self.scale = L0 / L1 if L1 > 0 else 1.0
+    simulate: object
+    measure: str
+    L0: float
+    L1: float
+    q: np.ndarray
+    state_size: int
+    steps: object
+    eps: object
+    bound: object
+    declared_M: object
+    min_delta: float
+    cells: int
+    horizon: int
+    max_iter: int
+
+    @property
+    def scale(self):
+        """The gradient scale of the class, where p'(x0) starts for the steps measure."""
+        return self.L0 / self.L1 if self.L1 > 0 else 1.0
 
     def decode(self, theta):
         lo, hi = Z_RANGE[self.measure]
         z = min(max(theta[0], lo), hi)
         g0 = self.scale * math.exp(z) if self.measure == "steps" else self.eps * (1.0 + math.exp(z))
-        return g0, np.sin(theta[1:])
+        return g0, np.clip(CONTROL_GAIN * np.sin(theta[1:]), -1.0, 1.0)
 
     def run(self, theta):
         g0, controls = self.decode(theta)
@@ -129,13 +147,18 @@ class _Objective:
                                  self.eps or 0.0, self.horizon, self.max_iter, self.declared_M is not None)
 
     def value_of(self, status, t_end, min_g2, delta, grad_bound):
+        """The measure; negative for an instance the search must not return: one whose gradients overflowed while
+        it was built (f* = -inf in float64), one below min_delta, or one above the declared M."""
+        if status == DIVERGED or not 0.0 < delta < math.inf:
+            return -1.0
+        if delta < self.min_delta:
+            return -(1.0 - delta / self.min_delta)
         if self.declared_M is not None and grad_bound > self.declared_M:
             return -(grad_bound / self.declared_M - 1.0)
         if self.measure == "steps":
-            return min_g2 / delta if delta > 0 else 0.0
-        T = {CONVERGED: float(t_end), BUDGET: float(self.max_iter + 1), DIVERGED: math.inf}[status]
-        b = _bound_at(self.bound, delta)
-        return T / b if b < math.inf else 0.0
+            return min_g2 / delta
+        T = float(t_end) if status == CONVERGED else float(self.max_iter + 1)
+        return T / _bound_at(self.bound, delta)
 
     def __call__(self, theta):
         _, (status, t_end, min_g2, f_star, grad_bound, _, _, _) = self.run(theta)
@@ -143,14 +166,15 @@ class _Objective:
 
 
 def _bound_at(bound, delta):
-    b = float(bound(delta))
+    with np.errstate(over="ignore"):  # a bound that overflows is +inf: the ratio is 0
+        b = float(bound(delta))
     if not b > 0:
         raise ValueError(f"bound must return a positive number of iterations, got {b!r} at delta = {delta!r}")
     return b
 
 
 def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bound=None, declared_M=None,
-               horizon=None, cells=4, blocks=4, restarts=4, evaluations=None, max_iter=None, **rule_params):
+               min_delta=0.0, horizon=None, cells=4, blocks=4, restarts=4, evaluations=None, max_iter=None, **rule_params):
     """Search the 1-D (L0, L1) class for the worst instance of `rule` under one measure.
 
     rule        "gd" (h), "clipped" (eta_c, gamma), "normalized" (eta_n, beta), "gd-thm6" (M; the Thm 6 step
@@ -160,6 +184,7 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
     eps, bound  maximise T_eps / bound(f(x0) - f*); bound is a callable of Delta.
     declared_M  a declared bound on sup |f'| over {f <= f(x0)} (A4); instances above it are rejected. A rule
                 parameter named M is declared automatically (Thm 6).
+    min_delta   search only instances with f(x0) - f* >= min_delta (e.g. long runs only).
     seed        restart r draws from numpy's default_rng([seed, r]).
     budget_s    wall-clock budget of the search (the replay is not counted). The search is reproducible as long
                 as it ends before the budget (see .stopped_by_budget).
@@ -200,12 +225,13 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
         declared_M = named[DECLARED_M]
     if declared_M is not None:
         declared_M = float(positive("declared_M", declared_M))
+    min_delta = float(nonnegative("min_delta", min_delta))
     blocks = min(blocks, horizon)
     if evaluations is not None:
         evaluations = count("evaluations", evaluations)
 
     objective = _Objective(simulator(rule.step), measure, L0, L1, q, int(rule.state_size), steps, eps, bound,
-                           declared_M, cells, horizon, max_iter)
+                           declared_M, min_delta, cells, horizon, max_iter)
     start = time.perf_counter()
     best_theta, best_value = None, -math.inf
     history, total, done, out_of_time = [], 0, 0, False
@@ -265,13 +291,14 @@ def _freeze_and_replay(objective, rule, named, theta, search_value, history, tot
     grad_sup = profile.sup_grad()
     certificate = profile.certify()
     bound_value = math.nan
-    if o.measure == "steps":
-        value = run.min_grad2 / delta if delta > 0 else 0.0
+    if run.status == DIVERGED or not 0.0 < delta < math.inf:
+        value = math.nan  # gradients overflowed while the instance was built: nothing to report
+    elif o.measure == "steps":
+        value = run.min_grad2 / delta
     else:
         bound_value = _bound_at(o.bound, delta)
-        T = {CONVERGED: float(run.t_end), BUDGET: float(o.max_iter + 1), DIVERGED: math.inf}[run.status]
-        value = T / bound_value
-    m_ok = o.declared_M is None or grad_sup <= o.declared_M
+        value = (run.t_end if run.status == CONVERGED else o.max_iter + 1) / bound_value
+    m_ok = (o.declared_M is None or grad_sup <= o.declared_M) and delta >= o.min_delta
     certified = bool(certificate.holds and m_ok and math.isfinite(value))
     return WorstCase(value=float(value), instance=profile, certified=certified, measure=o.measure, steps=o.steps,
                      eps=o.eps, rule=rule.name, rule_params=named, L0=o.L0, L1=o.L1, delta=float(delta),
