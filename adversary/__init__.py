@@ -6,8 +6,14 @@
 check), frozen with its start point; `worst_case` searches such profiles for the worst instance of a step rule,
 replays the best from scratch and certifies it.
 """
-from .profile import Profile, evaluate
-from .rules import RULES, AdversaryRule
-from .search import WorstCase, worst_case
+from pathlib import Path
+
+from clipcheck.synthetic._kernel_cache import drop_stale_kernels
+
+drop_stale_kernels(Path(__file__).resolve().parent)  # closed_form.py is compiled into other modules' kernels
+
+from .profile import Profile, evaluate  # noqa: E402
+from .rules import RULES, AdversaryRule  # noqa: E402
+from .search import WorstCase, worst_case  # noqa: E402
 
 __all__ = ["Profile", "evaluate", "worst_case", "WorstCase", "RULES", "AdversaryRule"]
