@@ -18,6 +18,7 @@ import math
 from numba.extending import register_jitable
 
 E1_SERIES_BELOW = 1e-5  # |z| below this: E1 = 1 + z/2 + z^2/6 (next term z^3/24 < 1e-16 relative)
+EXP_OVERFLOW = 709.78    # e^z overflows float64 beyond log(DBL_MAX) = 709.7827: +inf (Python's math would raise)
 E2_SERIES_BELOW = 0.5   # |z| below this: E2 by 13 Taylor terms (remainder < 2e-16 relative); above it the
 #                         cancellation in expm1(z) - z costs at most a few ulps
 
@@ -27,6 +28,8 @@ def expm1_over(z):
     """E1(z) = expm1(z) / z, with E1(0) = 1."""
     if abs(z) < E1_SERIES_BELOW:
         return 1.0 + z * (0.5 + z / 6.0)
+    if z > EXP_OVERFLOW:
+        return math.inf
     return math.expm1(z) / z
 
 
@@ -40,6 +43,8 @@ def expm1_minus_over(z):
             term = term * z / (k + 2.0)
             total += term
         return total
+    if z > EXP_OVERFLOW:
+        return math.inf
     return (math.expm1(z) - z) / (z * z)
 
 
