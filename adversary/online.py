@@ -130,7 +130,10 @@ def _grad_bound(P, pl, pr, level, L0, L1):
 
 @functools.lru_cache(maxsize=None)
 def simulator(step):
-    """The compiled online run for one scalar step rule (compiled once per rule and process)."""
+    """The compiled online run for one scalar step rule (compiled once per rule and process). `step` may be a
+    plain scalar function, one marked register_jitable, or a Numba dispatcher."""
+    if not isinstance(step, numba.core.registry.CPUDispatcher):
+        step = numba.njit(step)
 
     @numba.njit
     def simulate(controls, cells, g0, L0, L1, q, state_size, n_steps, eps, horizon, max_iter, want_grad_bound):

@@ -5,8 +5,9 @@ Two measures (issue 9):
   eps=e     T_eps / bound(f(x0) - f*), with the iteration bound given by the caller (a value > 1 is a
             counterexample to that bound).
 The search vector is (z, controls): z sets p'(x0) (steps: g0 = scale e^z; eps: g0 = eps (1 + e^z), just above
-the target), the controls u = sin(theta) are K blocks of `cells` entries used by online.py (sin rather than a
-clip: no flat region where the search loses its direction, and u = +-1 is reached exactly). A small CMA-ES
+the target), the controls u = clip(1.5 sin(theta), -1, 1) are K blocks of `cells` entries used by online.py
+(periodic, so no coordinate runs off to where nothing changes; bang-bang u = +-1 on a plateau, so the exact
+bang-bang profiles of THEOREMS.md 4b are reached exactly rather than approached). A small CMA-ES
 (cmaes.py) maximises the measure from several seeds within the time budget. The best instance is frozen into a
 `Profile`, replayed from scratch by replay.py, and certified before it is reported.
 
@@ -31,7 +32,7 @@ from .rules import CLASS_CONSTANTS, DECLARED_M, RULES
 # p'(x0) -> eps (CLASSIC-GD at T = 1) gives a ratio 1 - 4e-9, not a rounding error above 1
 Z_RANGE = {"steps": (-30.0, 30.0), "eps": (-20.0, 10.0)}
 Z_START = {"steps": 0.0, "eps": -3.0}  # eps: start with p'(x0) = 1.05 eps
-CONTROL_GAIN = 2.0
+CONTROL_GAIN = 1.5  # u = clip(1.5 sin theta): u = +-1 on a third of each period
 SIGMA_START = 0.8
 SIGMA_REFINE = 0.3
 DEFAULT_EPS_HORIZON = 1000
@@ -99,8 +100,8 @@ def _resolve_rule(rule):
 def _rule_vector(rule, L0, L1, given):
     """The rule's parameter vector in the order of rule.params; L0, L1 default to the class constants."""
     given = dict(given)
-    for name, value in (("L0", L0), ("L1", L1)):
-        if name in rule.params and name in CLASS_CONSTANTS:
+    for name, value in zip(CLASS_CONSTANTS, (L0, L1)):
+        if name in rule.params:
             given.setdefault(name, value)
     keywords(f"rule {rule.name!r}", rule.params, given)
     q = [float(as_finite(p, given[p])) for p in rule.params]
@@ -174,7 +175,8 @@ def _bound_at(bound, delta):
 
 
 def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bound=None, declared_M=None,
-               min_delta=0.0, horizon=None, cells=4, blocks=4, restarts=4, evaluations=None, max_iter=None, **rule_params):
+               min_delta=0.0, horizon=None, cells=4, blocks=4, restarts=6, evaluations=None, max_iter=None,
+               **rule_params):
     """Search the 1-D (L0, L1) class for the worst instance of `rule` under one measure.
 
     rule        "gd" (h), "clipped" (eta_c, gamma), "normalized" (eta_n, beta), "gd-thm6" (M; the Thm 6 step
@@ -186,13 +188,13 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
                 parameter named M is declared automatically (Thm 6).
     min_delta   search only instances with f(x0) - f* >= min_delta (e.g. long runs only).
     seed        restart r draws from numpy's default_rng([seed, r]).
-    budget_s    wall-clock budget of the search (the replay is not counted). The search is reproducible as long
-                as it ends before the budget (see .stopped_by_budget).
+    budget_s    wall-clock budget of the search, checked after each generation (the replay is not counted).
+                The search is reproducible as long as it ends before the budget (see .stopped_by_budget).
     horizon     number of gaps built online before the tails close (steps: = steps; eps: 1000).
     cells, blocks   cells per gap and number of distinct control blocks (used cyclically).
-    restarts, evaluations   CMA-ES restarts (blocks 1, 2, 4, ... then random starts) and evaluations per
-                restart (default 150 x dimension + 1000).
-    max_iter    step budget of an eps run (default 10 horizon + 1000).
+    restarts, evaluations   CMA-ES restarts (RESTART_PLAN, then random starts) and evaluations per restart
+                (default 150 x dimension + 1000).
+    max_iter    step budget of an eps run (default 10 horizon + 1000); beyond it T_eps counts as max_iter + 1.
     Returns a WorstCase.
     """
     rule = _resolve_rule(rule)
@@ -237,14 +239,11 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
     history, total, done, out_of_time = [], 0, 0, False
     for r in range(restarts):
         rng = np.random.default_rng([seed, r])
-        k = min(blocks, 2**r)
-        mean, sigma = _restart_start(r, k, cells, best_theta, measure, rng)
+        mean, sigma = _restart_start(r, blocks, cells, best_theta, measure, rng)
+        k = (mean.size - 1) // cells
         es = CMAES(mean, sigma, rng)
         budget_evals = evaluations or 150 * mean.size + 1000
         while es.evaluations < budget_evals and not es.converged:
-            if time.perf_counter() - start >= budget_s:
-                out_of_time = True
-                break
             thetas = es.ask()
             values = [objective(th) for th in thetas]
             es.tell(thetas, values)
@@ -255,6 +254,9 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
             history.append({"restart": r, "blocks": k, "generation": es.generation, "evaluations": total,
                             "elapsed_s": time.perf_counter() - start, "generation_best": float(values[i]),
                             "best": float(best_value)})
+            if time.perf_counter() - start >= budget_s:
+                out_of_time = True
+                break
         done += 1
         if out_of_time:
             break
@@ -262,21 +264,32 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
                               seed)
 
 
-def _restart_start(r, k, cells, best_theta, measure, rng):
-    """Where restart r starts, with k blocks. Coarse to fine: restart 0 searches one block from the neutral
-    profile (u = 0); each restart that doubles the blocks starts from the best instance so far, its blocks tiled
-    (gap j uses block j mod k, so the tiled vector is the same instance); later restarts start at random."""
+# The restarts, in order: (number of blocks, start). Blocks stay at 1 while the shape of one gap is searched from
+# three starts (the neutral profile u = 0, the bang-bang V of THEOREMS.md 4b -- u = +1 then -1 outward, the
+# slowest way from a gradient back to the same gradient -- and a random one), then double from the best so far
+# with its blocks tiled (gap j uses block j mod K, so the tiled vector is the same instance); the rest are random.
+RESTART_PLAN = ((1, "neutral"), (1, "bang-bang"), (1, "random"), (2, "tiled"), (4, "tiled"))
+
+
+def _restart_start(r, blocks, cells, best_theta, measure, rng):
+    """(mean, sigma) of restart r with at most `blocks` blocks (RESTART_PLAN)."""
+    k, kind = RESTART_PLAN[r] if r < len(RESTART_PLAN) else (blocks, "random")
+    k = min(k, blocks)
     mean = np.zeros(1 + k * cells)
     mean[0] = Z_START[measure]
-    if r == 0:
-        return mean, SIGMA_START
-    if k > (len(best_theta) - 1) // cells:
+    if kind == "tiled" and best_theta is not None and k > (len(best_theta) - 1) // cells:
         old = best_theta[1:].reshape(-1, cells)
         mean[0] = best_theta[0]
         mean[1:] = np.concatenate([old[j % old.shape[0]] for j in range(k)])
         return mean, SIGMA_REFINE
+    if kind == "neutral":
+        return mean, SIGMA_START
+    if kind == "bang-bang":
+        half = (cells + 1) // 2
+        mean[1:] = np.tile(np.where(np.arange(cells) < half, np.pi / 2, -np.pi / 2), k)
+        return mean, SIGMA_START
     mean[0] += rng.standard_normal()
-    mean[1:] = rng.uniform(-np.pi / 2, np.pi / 2, k * cells)
+    mean[1:] = rng.uniform(-np.pi, np.pi, k * cells)
     return mean, SIGMA_START
 
 
