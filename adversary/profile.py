@@ -28,9 +28,6 @@ from clipcheck.theory.validation import as_finite, positive
 
 from .closed_form import cross_cell, piece_value, tail
 
-PIECE = 6  # numbers per piece in the parameter vector
-HEADER = 3  # L0, L1, number of pieces
-
 # A joint between two pieces is continuous when p and p' agree up to this many times their scale: consecutive
 # pieces are chained through the same arithmetic (exactly equal), except where |p'| is set to 0 at a sign change or
 # at the start of a flat tail, where the formula leaves a few ulps.
