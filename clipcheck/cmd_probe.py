@@ -354,7 +354,7 @@ def _plot(out, results, summary):
                     values = [math.exp(min(h["loss"], 700)) if perplexity else h["loss"] for h in run["heldout"]]
                     ax.plot(steps, values, color=colour, lw=1, ls="-" if run["status"] == "finished" else ":",
                             label=_label(lr, clip) if k == 0 else None)
-        ax.set(xlabel="step", ylabel="held-out perplexity" if perplexity else "held-out loss", yscale="log",
+        ax.set(xlabel="steps done", ylabel="held-out perplexity" if perplexity else "held-out loss", yscale="log",
                title=f"{model} (dotted: diverged; one line per seed)")
         ax.legend(fontsize=7)
     fig.tight_layout()
@@ -363,7 +363,7 @@ def _plot(out, results, summary):
     plt.close(fig)
 
     rows = summary["by_setting"]
-    fig, ax = plt.subplots(figsize=(max(6, 0.7 * len(rows)), 4))
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(rows)), 4.5))
     for offset, key, colour in ((-0.15, "rho", "tab:blue"), (0.15, "rho_partial", "tab:orange")):
         x = np.arange(len(rows)) + offset
         means = np.array([r[key]["mean"] for r in rows], dtype=float)

@@ -159,7 +159,8 @@ def _norm(tensors):
 
 
 def _difference_norm(a, b):
-    return _norm([x - y for x, y in zip(a, b)])
+    """||a - b|| with one tensor's difference alive at a time (not a third parameter-sized copy)."""
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(x - y) for x, y in zip(a, b)]))
 
 
 def measure(model, loss_fn, batch, before, *, s_grid=DEFAULT_S_GRID, hvp=False, mode="eval", seed=0,
@@ -194,6 +195,7 @@ def measure(model, loss_fn, batch, before, *, s_grid=DEFAULT_S_GRID, hvp=False, 
         for s in ([] if skipped else grid):
             point = after if s == 1.0 else {n: torch.lerp(start[n], after[n].detach(), s) for n in after}
             _, g_s, _ = segment.gradient(point)
+            del point  # before the next point is made: one moved copy at a time
             differences.append(_difference_norm(g_s, g0))
             secant_differences.append(_difference_norm(g_s, previous))
             previous = g_s

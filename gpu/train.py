@@ -18,7 +18,8 @@ class TrainConfig:
     """One training run.  clip=None trains without clipping; otherwise torch.nn.utils.clip_grad_norm_(clip) is
     applied before the SGD step, so a step is lr*min(1, clip/||g||)*g (THEOREMS.md §2: eta_c = lr, gamma = clip).
     The probe measures every `probe_every` steps on the first `probe_size` training examples (mode: see
-    SmoothnessProbe); the held-out loss is evaluated every `heldout_every` steps and at the last step.
+    SmoothnessProbe); the held-out loss is evaluated before training and after every `heldout_every` steps and the
+    last one.
     amp: autocast (float16 and GradScaler on CUDA, bfloat16 on the CPU) for the training passes; the probe always
     computes at the parameters' precision."""
 
@@ -56,7 +57,7 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     """records: one dict per step (step, train_loss, grad_norm before clipping, clipped); probes: the probe's
-    records; heldout: dicts (step, loss) of the held-out loss; status "finished" or "diverged" with diverged =
+    records; heldout: dicts (step, loss) of the held-out loss after `step` steps (0: before training); status "finished" or "diverged" with diverged =
     {"step", "reason"}: the first step whose training loss or gradient norm is not finite or whose loss exceeds
     divergence_factor times the first one, or the probe's own verdict, whichever comes first.  A diverged run
     stops at the next sync point."""
@@ -114,6 +115,8 @@ def train(model, loss_fn, examples, config, device, heldout=None, progress=None)
     losses = torch.empty(config.steps, device=device)
     norms = torch.empty(config.steps, device=device)
     result, start = TrainResult(), time.perf_counter()
+    if heldout is not None:
+        result.heldout.append(_heldout_point(model, loss_fn, heldout, config, device, 0))
     for step in range(config.steps):
         index = torch.randint(len(inputs), (config.batch_size,), generator=batches)
         batch = (inputs[index].to(device), targets[index].to(device))
@@ -137,15 +140,18 @@ def train(model, loss_fn, examples, config, device, heldout=None, progress=None)
             result.diverged = min(verdicts, key=lambda d: d["step"]) if verdicts else None
             if result.diverged is not None:
                 break
-        if heldout is not None and (step % config.heldout_every == 0 or last):
-            result.heldout.append({"step": step, "loss": heldout_loss(model, loss_fn, heldout,
-                                                                      max(config.batch_size, 128), device)})
+        if heldout is not None and ((step + 1) % config.heldout_every == 0 or last):
+            result.heldout.append(_heldout_point(model, loss_fn, heldout, config, device, step + 1))
         if progress is not None:
             progress(step)
     result.probes = probe.records
     result.status = "finished" if result.diverged is None else "diverged"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _heldout_point(model, loss_fn, heldout, config, device, steps_done):
+    return {"step": steps_done, "loss": heldout_loss(model, loss_fn, heldout, max(config.batch_size, 128), device)}
 
 
 def _read_steps(result, losses, norms, config, upto):

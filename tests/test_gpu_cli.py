@@ -48,7 +48,7 @@ def _check_outputs(out, models):
     with open(out / "probes.csv") as f:
         rows = list(csv.DictReader(f))
         assert len(rows) == 4 * 4 * len(models) and len(rows[0]["ratios"].split(";")) == 5
-    with open(out / "heldout.csv") as f:  # steps 0, 2 and the last, 3
+    with open(out / "heldout.csv") as f:  # before training, after 2 and after 4 steps
         assert len(list(csv.DictReader(f))) == 4 * 3 * len(models)
     figures = [f"smoothness_{m}.png" for m in models] + ["heldout.png", "rho.png"]
     assert all((out / name).stat().st_size > 0 for name in figures)

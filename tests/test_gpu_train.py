@@ -111,9 +111,9 @@ class _SyncRecorder(TorchFunctionMode):
 
 
 def test_no_host_sync_on_steps_without_a_probe():
-    # Expected: the loop reads the device only at probe steps (every 3rd), held-out steps (every 6th) and the last
-    # one, so steps 1, 2, 4, 5, 7, ... make no call that copies a value to the host.  The recorder sees the syncs
-    # of the probe steps, so it can see them at all.
+    # Expected: the loop reads the device only at probe steps (every 3rd: 0, 3, 6), after the 6th step (index 5,
+    # held-out loss) and at the last one (7), so steps 1, 2 and 4 make no call that copies a value to the host.  The
+    # recorder sees the syncs of the other steps, so it can see them at all.
     config = TrainConfig(steps=8, lr=0.1, clip=0.5, batch_size=4, probe_every=3, probe_size=4, heldout_every=6)
     synced_at, recorder = set(), _SyncRecorder()
 
@@ -125,18 +125,18 @@ def test_no_host_sync_on_steps_without_a_probe():
     with recorder:
         train(_tiny_lm(), models.language_model_loss, _tiny_lm_examples(), config, "cpu",
               heldout=_tiny_lm_examples(1), progress=progress)
-    assert synced_at == {0, 3, 6, 7}
+    assert synced_at == {0, 3, 5, 6, 7}
 
 
 def test_heldout_loss_recorded_and_amp_on_cpu_trains():
-    # Expected: the held-out loss is evaluated at steps 0, 2 and the last (3); under bfloat16 autocast the probe
+    # Expected: the held-out loss is evaluated before training and after 2 and 4 steps; under bfloat16 autocast the probe
     # still computes in float32, so its steps are finite; a fresh LSTM on 20 words starts near log(20) = 3.0 (0.3:
     # random logits of size 0.1).
     config = TrainConfig(steps=4, lr=0.5, clip=1.0, batch_size=4, probe_every=2, probe_size=4, heldout_every=2,
                          amp=True)
     result = train(_tiny_lm(), models.language_model_loss, _tiny_lm_examples(), config, "cpu",
                    heldout=_tiny_lm_examples(1))
-    assert [h["step"] for h in result.heldout] == [0, 2, 3]
+    assert [h["step"] for h in result.heldout] == [0, 2, 4]
     assert result.heldout[0]["loss"] == pytest.approx(math.log(20), abs=0.3)
     assert all(math.isfinite(p["L_hat"]) for p in result.probes)
 
