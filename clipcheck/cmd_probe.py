@@ -60,10 +60,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="first seed; the runs use N, N+1, ... (default: %(default)s)")
     parser.add_argument("--lrs", metavar="LIST",
-                        help=f"comma-separated learning rates (default: {_preset_values('lrs')})")
+                        help="comma-separated learning rates, for every model trained (so mostly with --model; "
+                             f"default: {_preset_values('lrs')})")
     parser.add_argument("--clips", metavar="LIST",
                         help="comma-separated clip thresholds, each trained beside an unclipped run (eta_c = lr, "
-                             f"gamma = clip; default: {_preset_values('clips')})")
+                             f"gamma = clip), for every model trained (default: {_preset_values('clips')})")
     per_model = [("steps", int, "SGD steps per run"), ("batch_size", int, "training mini-batch size"),
                  ("probe_every", int, "probe every N steps"),
                  ("probe_size", int, "examples in the fixed probe batch on which every gradient is taken"),
@@ -200,7 +201,7 @@ def _train_and_write(args, settings, seeds, data_paths, device, threads, workers
           + ", ".join(f.name for f in figures))
 
 
-def _number_list(option, text, allow_none=False):
+def _number_list(option, text):
     try:
         values = tuple(float(v) for v in text.split(","))
     except ValueError:

@@ -44,7 +44,8 @@ class SmoothnessProbe:
                  the probe stops probing, `diverged` says where and why, and summary() leaves the run out.
     seed         seed of the dropout masks in mode "train".
     distributed  None: average every gradient over the ranks when torch.distributed is initialised, so all ranks
-                 hold the same records; False: each rank its own.
+                 hold the same records (every rank must then call around_step on the same steps, as it calls the
+                 optimizer); False: each rank its own.
 
     AMP: the probe computes in the parameters' precision with autocast off, wherever `around_step` is entered.
     Gradient accumulation: call `around_step` around the optimizer step only; `step` counts optimizer steps.

@@ -57,10 +57,10 @@ class TrainConfig:
 @dataclass
 class TrainResult:
     """records: one dict per step (step, train_loss, grad_norm before clipping, clipped); probes: the probe's
-    records; heldout: dicts (step, loss) of the held-out loss after `step` steps (0: before training); status "finished" or "diverged" with diverged =
-    {"step", "reason"}: the first step whose training loss or gradient norm is not finite or whose loss exceeds
-    divergence_factor times the first one, or the probe's own verdict, whichever comes first.  A diverged run
-    stops at the next sync point."""
+    records; heldout: dicts (step, loss) of the held-out loss after `step` steps (0: before training); status
+    "finished" or "diverged" with diverged = {"step", "reason"}: the first step whose training loss or gradient
+    norm is not finite or whose loss exceeds divergence_factor times the first one, or the probe's own verdict,
+    whichever comes first.  A diverged run stops at the next sync point."""
 
     records: list = field(default_factory=list)
     probes: list = field(default_factory=list)

@@ -263,9 +263,24 @@ def test_train_mode_shares_one_mask_and_restores_the_random_state():
     torch.manual_seed(123)
     assert torch.equal(after_probe, torch.rand(3))
     assert measure(dropped, loss_fn, batch, before, mode="train", seed=7)["L_hat"] == first["L_hat"]
-    # one fixed mask is one function: its L_hat is finite and of the order of the no-dropout one (5-12% apart on
-    # these networks: a tenth of the units is off), unlike fresh masks (test above)
-    assert math.isfinite(first["L_hat"]) and first["L_hat"] > 0
+
+
+def test_train_mode_gradients_see_one_mask():
+    # Expected: if every gradient of a probe sees the same mask, the probe differentiates one smooth function, so
+    # for a step of 1e-6 the quotient at s = 1 is that function's directional curvature ||H d||/||d|| at x_t,
+    # which hvp computes on the same mask (to first order in the step: 1e-4 relative covers the third derivative
+    # times 1e-6 and float64 rounding of a 1e-6 difference).  With a new mask per gradient the gradients would
+    # differ by O(1) and the quotient would be O(1e6) times larger.
+    torch.manual_seed(5)
+    model = _dropout_mlp(0.1).double().train()
+    batch = {"x": torch.randn(64, 10, dtype=torch.float64), "y": torch.randn(64, 1, dtype=torch.float64)}
+    loss_fn = lambda m, b: ((m(b["x"]) - b["y"]) ** 2).mean()  # noqa: E731
+    before = snapshot(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1e-6 * torch.randn_like(p))
+    result = measure(model, loss_fn, batch, before, mode="train", s_grid=(1.0,), hvp=True, seed=3)
+    assert result["L_hat"] == pytest.approx(result["hvp"], rel=1e-4)
 
 
 # ---- the model is never modified ----

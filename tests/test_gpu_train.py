@@ -129,8 +129,8 @@ def test_no_host_sync_on_steps_without_a_probe():
 
 
 def test_heldout_loss_recorded_and_amp_on_cpu_trains():
-    # Expected: the held-out loss is evaluated before training and after 2 and 4 steps; under bfloat16 autocast the probe
-    # still computes in float32, so its steps are finite; a fresh LSTM on 20 words starts near log(20) = 3.0 (0.3:
+    # Expected: the held-out loss is evaluated before training and after 2 and 4 steps; under bfloat16 autocast the
+    # probe still computes in float32, so its steps are finite; a fresh LSTM on 20 words starts near log(20) = 3.0 (0.3:
     # random logits of size 0.1).
     config = TrainConfig(steps=4, lr=0.5, clip=1.0, batch_size=4, probe_every=2, probe_size=4, heldout_every=2,
                          amp=True)
