@@ -401,7 +401,8 @@ def _print_report(summary):
               f"{_fmt(r['rho_partial']['mean'], r['rho_partial']['ci']):>21} "
               f"{_fmt(r['heldout_last']['mean'], r['heldout_last']['ci']):>21}")
     print("(mean over the seeds that did not diverge, 95% t-interval over seeds; rho = Spearman of ||grad f|| "
-          "and L_hat over the probes; partial: step held fixed)\n")
+          "and L_hat over the probes; partial: step held fixed; held-out loss: mean cross-entropy at the end, the "
+          "log of the perplexity for the LSTM)\n")
     print("clipped minus unclipped, same seed and learning rate (per seed: paired block bootstrap; mean: t-interval "
           "over seeds):")
     for c in summary["clipped_vs_unclipped"]:

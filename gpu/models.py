@@ -10,10 +10,10 @@ class LSTMLanguageModel(nn.Module):
     layers of `hidden_size` units, the last one of `embedding_size` units so that the output layer's weight is the
     embedding (tied, Press & Wolf 2017), with dropout on the input embeddings, between layers and on the output.
 
-    Not AWD-LSTM's weight drop, embedding (word) dropout, variational masks or NT-ASGD: those change training,
-    not the loss as a function of the weights, which is what the probe measures.  Input: token ids (batch, time);
-    output: logits (batch, time, vocab).  Every batch starts from a zero state, so the loss of a batch is a fixed
-    function of the parameters (and of the dropout masks in training mode).
+    Not AWD-LSTM's weight drop, embedding (word) dropout, variational masks, activation regularisation or NT-ASGD:
+    they change the training trajectory, but in eval mode, where the probe measures this model, they are all off.
+    Input: token ids (batch, time); output: logits (batch, time, vocab).  Every batch starts from a zero state, so
+    the loss of a batch is a fixed function of the parameters (and of the dropout masks in training mode).
     """
 
     def __init__(self, vocab_size, hidden_size=128, num_layers=2, embedding_size=None, dropout_input=0.0,

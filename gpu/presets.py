@@ -6,9 +6,10 @@ Each model trains on a grid: every learning rate in `lrs`, unclipped and with ev
 differ only by clipping).  The probe's mode (SmoothnessProbe): "eval" for the language model (dropout off),
 "train" for ResNet-20, whose BatchNorm in eval mode would use running statistics that lag the weights early on.
 
-quick: small models on the bundled data, 30 runs, about 150 CPU-seconds in all (4.5 minutes of wall time measured
-on 2 cores shared with other jobs).  The LSTM's gradient norm on these settings is about 0.1-0.5 (median 0.2):
-clip 0.25 acts on 10-30% of the steps, 0.05 on all of them; ResNet-20's clip 1 acts on about 90% of the steps.
+quick: small models on the bundled data, 30 runs, about 140-150 CPU-seconds in all (1 min 42 s to 3 min 19 s of
+wall time measured on 2 cores shared with other jobs, load average 2.4 to 4).  The LSTM's gradient norm on these
+settings is about 0.1-0.5 (median 0.2): clip 0.25 acts on 10-30% of the steps, 0.05 on all of them; ResNet-20's
+clip 1 acts on about 90% of the steps.
 (Unclipped, the LSTM diverges at lr 30 on 2 of 3 seeds and at lr 50 on all, which is why lr 20 is the large one.)
 full: the paper's setting, meant for a GPU, on the folders given with --data (nothing is downloaded): an
 AWD-LSTM-style model with AWD-LSTM's PTB sizes and dropouts (3 layers, 1150 units, embedding 400, batch 20,

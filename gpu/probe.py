@@ -193,7 +193,8 @@ def measure(model, loss_fn, batch, before, *, s_grid=DEFAULT_S_GRID, hvp=False, 
         direction = {n: after[n].detach() - start[n] for n in after} if hvp and not skipped else None
         loss, g0, hd = segment.gradient(start, direction)
         del direction
-        norms = [loss, _norm(g0), step_norm, param_norm, _norm(hd) if hd is not None else torch.zeros(())]
+        norms = [loss, _norm(g0), step_norm, param_norm,
+                 _norm(hd) if hd is not None else torch.zeros((), device=segment.device)]
         differences, secant_differences = [], []
         previous = g0
         for s in ([] if skipped else grid):
@@ -228,6 +229,11 @@ def _probe_context(segment):
             module.training = training
 
 
+def _finite_max(values):
+    """max(values), or nan when one is not finite (Python's max would skip a nan, depending on its position)."""
+    return max(values) if all(math.isfinite(v) for v in values) else math.nan
+
+
 def _record(grid, loss, grad_norm, step_norm, param_norm, hvp, differences, secant_differences, skipped, unit):
     if skipped:
         ratios = secants = [math.nan] * len(grid)
@@ -238,7 +244,6 @@ def _record(grid, loss, grad_norm, step_norm, param_norm, hvp, differences, seca
     floor = not skipped and (min(differences) < NOISE_FACTOR * unit * grad_norm
                              or grid[0] * step_norm < NOISE_FACTOR * unit * param_norm)
     return {"loss": loss, "grad_norm": grad_norm, "step_norm": step_norm, "param_norm": param_norm,
-            "L_hat": max(ratios) if not skipped else math.nan, "ratios": ratios, "secants": secants,
-            "secant_max": max(secants) if not skipped else math.nan,
+            "L_hat": _finite_max(ratios), "ratios": ratios, "secants": secants, "secant_max": _finite_max(secants),
             "hvp": hvp / step_norm if not skipped and math.isfinite(hvp) else math.nan,
             "noise_floor": bool(floor), "skipped": skipped}

@@ -130,13 +130,23 @@ def test_finite_blow_up_by_1e5_is_divergence_and_left_out_of_rho():
     assert unguarded.summary(resamples=0)["status"] == "finished" and unguarded.summary(resamples=0)["points"] == 6
 
 
-def test_non_finite_loss_is_divergence():
+def test_non_finite_values_are_divergence():
+    # Expected: a step to infinity leaves f(x_t) finite but the gradients along the step not: diverged there (L_hat
+    # is nan, not the largest finite ratio); a start at nan is diverged at x_t itself.
     model = _Scale()
     probe = SmoothnessProbe(model, None, lambda m, _: (m() ** 2).sum(), every=1)
     with probe.around_step(0):
         with torch.no_grad():
             model.w.fill_(math.inf)
-    assert probe.diverged["step"] == 0 and "non-finite" in probe.diverged["reason"]
+    assert probe.diverged == {"step": 0, "reason": "non-finite gradient along the step"}
+    assert math.isfinite(probe.records[0]["loss"]) and math.isnan(probe.records[0]["L_hat"])
+    with torch.no_grad():
+        model.w.fill_(math.nan)
+    probe = SmoothnessProbe(model, None, lambda m, _: (m() ** 2).sum(), every=1)
+    with probe.around_step(0):
+        with torch.no_grad():
+            model.w.fill_(1.0)
+    assert probe.diverged == {"step": 0, "reason": "non-finite loss or gradient at x_t"}
 
 
 @pytest.mark.parametrize("kwargs, named", [
