@@ -186,19 +186,20 @@ def measure(model, loss_fn, batch, before, *, s_grid=DEFAULT_S_GRID, hvp=False, 
     segment = _Segment(model, loss_fn, batch, mode, seed, _distributed_world(distributed))
     dtype = next(iter(after.values())).dtype
     with _probe_context(segment):
-        start = {n: before[n].to(segment.device) for n in after}  # transient when the snapshot lives on the CPU
+        start = {n: before[n].to(segment.device) for n in after}  # a copy only when the snapshot lives elsewhere
         step_norm = _difference_norm([after[n].detach() for n in after], [start[n] for n in after])
         param_norm = _norm(list(start.values()))
         skipped = step_norm.item() == 0.0  # a skipped step (GradScaler found inf): nothing to estimate
         direction = {n: after[n].detach() - start[n] for n in after} if hvp and not skipped else None
         loss, g0, hd = segment.gradient(start, direction)
-        del direction
+        del direction, start  # from here on x_t is read tensor by tensor from the snapshot
         norms = [loss, _norm(g0), step_norm, param_norm,
                  _norm(hd) if hd is not None else torch.zeros((), device=segment.device)]
         differences, secant_differences = [], []
         previous = g0
         for s in ([] if skipped else grid):
-            point = after if s == 1.0 else {n: torch.lerp(start[n], after[n].detach(), s) for n in after}
+            point = after if s == 1.0 else {n: torch.lerp(before[n].to(segment.device), after[n].detach(), s)
+                                             for n in after}
             _, g_s, _ = segment.gradient(point)
             del point  # before the next point is made: one moved copy at a time
             differences.append(_difference_norm(g_s, g0))
