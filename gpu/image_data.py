@@ -13,18 +13,22 @@ from torch.nn import functional as F
 
 @dataclass
 class ImageSet:
-    """Training images (n, channels, height, width), normalised per channel, and their labels (n,)."""
+    """Training and held-out images (n, channels, height, width), normalised per channel with the training
+    images' mean and standard deviation, and their labels (n,)."""
 
     images: torch.Tensor
     labels: torch.Tensor
+    heldout_images: torch.Tensor
+    heldout_labels: torch.Tensor
     num_classes: int
     source: str
+    heldout_source: str
 
 
-def _normalise(images):
-    mean = images.mean(dim=(0, 2, 3), keepdim=True)
-    std = images.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)
-    return (images - mean) / std
+def _normalised(train, heldout):
+    mean = train.mean(dim=(0, 2, 3), keepdim=True)
+    std = train.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-8)  # one image of one colour has std 0
+    return (train - mean) / std, (heldout - mean) / std
 
 
 class _ArraysOnly(pickle.Unpickler):
@@ -68,24 +72,46 @@ def _cifar_folder(folder):
 
 
 def read_cifar10(path):
-    """The training batches (data_batch_*) of a CIFAR-10 python folder as an ImageSet."""
+    """A CIFAR-10 python folder as an ImageSet: training images from data_batch_*, held-out images from
+    test_batch (or, when the folder has none, the last tenth of the training images, at least one)."""
     folder = _cifar_folder(Path(path))
     if folder is None:
         raise ValueError(f"--data {path}: no CIFAR-10 python batches (expected data_batch_1, ...)")
     parts = [read_cifar_batch(file) for file in sorted(folder.glob("data_batch_*"))]
     images = torch.from_numpy(np.concatenate([p[0] for p in parts])).float() / 255
     labels = torch.from_numpy(np.concatenate([p[1] for p in parts]))
-    return ImageSet(_normalise(images), labels, 10, f"cifar10:{folder}")
+    if (folder / "test_batch").is_file():
+        test_images, test_labels = read_cifar_batch(folder / "test_batch")
+        heldout = torch.from_numpy(test_images).float() / 255, torch.from_numpy(test_labels)
+        heldout_source = "test_batch"
+    else:
+        if len(labels) < 2:
+            raise ValueError(f"--data {path}: one image and no test_batch leaves nothing to hold out")
+        cut = len(labels) - max(1, len(labels) // 10)
+        heldout, images, labels = (images[cut:], labels[cut:]), images[:cut], labels[:cut]
+        heldout_source = f"the last {len(heldout[1])} training images (no test_batch)"
+    train, test = _normalised(images, heldout[0])
+    return ImageSet(train, labels, test, heldout[1], 10, f"cifar10:{folder}", heldout_source)
 
 
-def digits_images(size=32):
-    """scikit-learn's handwritten digits, resized bilinearly from 8x8 to size x size, grey copied to 3 channels."""
+# scikit-learn's digits are in scan order of the writers; the last 297 (of 1,797) are held out.
+DIGITS_HELDOUT = 297
+
+
+def digits_images(size=8):
+    """scikit-learn's handwritten digits (8x8 grey), resized bilinearly to size x size, grey copied to 3
+    channels; the first 1,500 for training, the last 297 held out."""
     if size < 4:
         raise ValueError(f"image size must be at least 4, got {size}")
     from sklearn.datasets import load_digits
 
     digits = load_digits()
     images = torch.from_numpy(digits.images).float()[:, None] / 16  # pixel values are 0..16
-    images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+    if size != 8:
+        images = F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+    images = images.repeat(1, 3, 1, 1)
     labels = torch.from_numpy(digits.target).long()
-    return ImageSet(_normalise(images), labels, 10, f"sklearn.datasets.load_digits resized to {size}x{size}")
+    cut = len(labels) - DIGITS_HELDOUT
+    train, test = _normalised(images[:cut], images[cut:])
+    return ImageSet(train, labels[:cut], test, labels[cut:], 10,
+                    f"sklearn.datasets.load_digits at {size}x{size}", f"the last {DIGITS_HELDOUT} digits")

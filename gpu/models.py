@@ -1,33 +1,49 @@
-"""The two networks of the paper's experiments, at configurable size: an LSTM language model and ResNet-20."""
+"""The two networks of the paper's experiments, at configurable size: an LSTM language model and ResNet-20.
+Losses take (model, batch), the convention of SmoothnessProbe."""
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 
 class LSTMLanguageModel(nn.Module):
-    """Word-level LSTM language model with the output layer's weight tied to the embedding (Press & Wolf 2017).
+    """Word-level LSTM language model in the AWD-LSTM layout (Merity, Keskar, Socher 2018): `num_layers` LSTM
+    layers of `hidden_size` units, the last one of `embedding_size` units so that the output layer's weight is the
+    embedding (tied, Press & Wolf 2017), with dropout on the input embeddings, between layers and on the output.
 
-    Input: token ids (batch, time); output: logits (batch, time, vocab).  Each batch starts from a zero state, so
-    the loss of a batch is a fixed function of the parameters (what the smoothness probe needs).
+    Not AWD-LSTM's weight drop, embedding (word) dropout, variational masks, activation regularisation or NT-ASGD:
+    they change the training trajectory, but in eval mode, where the probe measures this model, they are all off.
+    Input: token ids (batch, time); output: logits (batch, time, vocab).  Every batch starts from a zero state, so
+    the loss of a batch is a fixed function of the parameters (and of the dropout masks in training mode).
     """
 
-    def __init__(self, vocab_size, hidden_size=128, num_layers=2, dropout=0.0):
+    def __init__(self, vocab_size, hidden_size=128, num_layers=2, embedding_size=None, dropout_input=0.0,
+                 dropout_hidden=0.0, dropout_output=0.0):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, hidden_size)
-        self.lstm = nn.LSTM(hidden_size, hidden_size, num_layers, batch_first=True, dropout=dropout)
-        self.decoder = nn.Linear(hidden_size, vocab_size)
-        self.decoder.weight = self.embedding.weight  # tied: hidden size = embedding size
+        embedding_size = hidden_size if embedding_size is None else embedding_size
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be at least 1, got {num_layers}")
+        self.embedding = nn.Embedding(vocab_size, embedding_size)
+        sizes = [embedding_size] + [hidden_size] * (num_layers - 1) + [embedding_size]
+        self.layers = nn.ModuleList(nn.LSTM(a, b, batch_first=True) for a, b in zip(sizes, sizes[1:]))
+        self.drop_input, self.drop_hidden, self.drop_output = (nn.Dropout(p) for p in (dropout_input,
+                                                                                     dropout_hidden, dropout_output))
+        self.decoder = nn.Linear(embedding_size, vocab_size)
+        self.decoder.weight = self.embedding.weight  # tied
         nn.init.uniform_(self.embedding.weight, -0.1, 0.1)
         nn.init.zeros_(self.decoder.bias)
 
     def forward(self, tokens):
-        hidden, _ = self.lstm(self.embedding(tokens))
+        hidden = self.drop_input(self.embedding(tokens))
+        for i, layer in enumerate(self.layers):
+            hidden, _ = layer(hidden)
+            hidden = self.drop_hidden(hidden) if i < len(self.layers) - 1 else self.drop_output(hidden)
         return self.decoder(hidden)
 
 
-def language_model_loss(logits, targets):
-    """Mean cross-entropy per token."""
-    return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+def language_model_loss(model, batch):
+    """Mean cross-entropy per token of `model` on batch = (inputs, targets); exp of it is the perplexity."""
+    inputs, targets = batch
+    return F.cross_entropy(model(inputs).flatten(0, 1), targets.flatten())
 
 
 class _BasicBlock(nn.Module):
@@ -74,6 +90,7 @@ class ResNet20(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(out, 1), 1))
 
 
-def classification_loss(logits, targets):
-    """Mean cross-entropy per image."""
-    return F.cross_entropy(logits, targets)
+def classification_loss(model, batch):
+    """Mean cross-entropy per image of `model` on batch = (images, labels)."""
+    images, labels = batch
+    return F.cross_entropy(model(images), labels)

@@ -50,6 +50,7 @@ def test_cifar_reader_parses_fixture():
     assert labels.tolist() == [3, 1, 4, 1]
     dataset = image_data.read_cifar10(FIXTURES / "cifar10")
     assert dataset.images.shape == (4, 3, 32, 32) and dataset.labels.tolist() == [3, 1, 4, 1]
+    assert dataset.heldout_images.shape == (2, 3, 32, 32)
     assert image_data.is_cifar_folder(FIXTURES / "cifar10")
 
 
@@ -75,10 +76,34 @@ def test_default_text_is_pydoc_topics():
     assert windows.shape == (4, 6) and torch.equal(windows[1, 0], corpus.train[5])
 
 
-def test_default_images_are_digits_resized():
-    # Expected: scikit-learn ships 1,797 digits in 10 classes; resized to 12x12 in 3 identical channels,
-    # normalised per channel (mean 0, std 1 up to float32 rounding, 1e-5).
+def test_default_images_are_digits_with_a_held_out_tail():
+    # Expected: scikit-learn ships 1,797 digits in 10 classes; the last 297 are held out; resized to 12x12 in 3
+    # identical channels; the training images are normalised per channel (mean 0, std 1 up to float32 rounding,
+    # 1e-5) and the held-out ones with the training statistics (so theirs are near, not exactly, 0 and 1).
     data = image_data.digits_images(12)
-    assert data.images.shape == (1797, 3, 12, 12) and set(data.labels.tolist()) == set(range(10))
+    assert data.images.shape == (1500, 3, 12, 12) and data.heldout_images.shape == (297, 3, 12, 12)
+    assert set(data.labels.tolist()) == set(range(10)) and len(data.heldout_labels) == 297
     assert torch.equal(data.images[:, 0], data.images[:, 2])
     assert abs(data.images.mean().item()) < 1e-5 and abs(data.images.std().item() - 1) < 1e-5
+    from sklearn.datasets import load_digits
+
+    raw = torch.from_numpy(load_digits().images).float()
+    native = image_data.digits_images(8)  # no resizing at the native size: the pixels, affinely normalised
+    scale = raw[:1500].std()
+    assert torch.allclose(native.heldout_images[:, 0] * scale + raw[:1500].mean(), raw[1500:], atol=1e-4)
+
+
+def test_cifar_reader_holds_out_test_batch_or_a_tail(tmp_path):
+    # Expected: the fixture's test_batch (gpu/fixtures/README.md: 2 images, pixel 100 + 10k + c, labels 0, 2) is
+    # the held-out set, normalised with the training images' statistics; without test_batch the last tenth of the
+    # training images (at least one) is held out.
+    dataset = image_data.read_cifar10(FIXTURES / "cifar10")
+    assert dataset.heldout_labels.tolist() == [0, 2] and dataset.heldout_source == "test_batch"
+    raw_train = torch.tensor([[10.0 * k + c for c in range(3)] for k in range(4)]) / 255
+    mean = raw_train.mean(0)  # every pixel of a plane is equal; the unbiased std over the 4 x 1024 pixels:
+    std = (1024 * ((raw_train - mean) ** 2).sum(0) / (4 * 1024 - 1)).sqrt()
+    expected = (torch.tensor([[100.0 + 10 * k + c for c in range(3)] for k in range(2)]) / 255 - mean) / std
+    assert torch.allclose(dataset.heldout_images[:, :, 0, 0], expected, rtol=1e-5)
+    (tmp_path / "data_batch_1").write_bytes((FIXTURES / "cifar10" / "data_batch_1").read_bytes())
+    tail = image_data.read_cifar10(tmp_path)
+    assert tail.labels.tolist() == [3, 1, 4] and tail.heldout_labels.tolist() == [1]
