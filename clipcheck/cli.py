@@ -80,7 +80,7 @@ def _run_verify(args, guard):
     from .folder_lock import folder_lock
     from .progress import Progress
     from .report import terminal_table
-    from .verify import Hooks, prepare_out, select, verify
+    from .verify import Hooks, prepare_out, remove_leftovers, select, verify
 
     if args.list:
         for c in registry():
@@ -90,16 +90,19 @@ def _run_verify(args, guard):
     prepare_out(args.out)
     selection = select(registry(), args.only)
     progress = Progress(len(selection.claims), check=guard.check)
+
+    def notice(text):
+        progress.say(f"clipcheck verify: {text}")
+
     finished = False
     try:
-        with folder_lock(args.out, progress.say), cluster.executor(args.dask, args.workers) as executor:
+        with folder_lock(args.out, notice), cluster.executor(args.dask, args.workers) as executor:
+            remove_leftovers(args.out)  # of killed runs: while we hold the lock, no other run is writing
             if executor is not None:
                 n = len(executor.client.scheduler_info()["workers"])
                 progress.say(f"verify: grid points of the long claims run on dask, {n} workers at "
                              f"{executor.client.scheduler.address}")
-            hooks = Hooks(step=lambda name: (progress.claim if name in {c.id for c in selection.claims}
-                                             else progress.step)(name),
-                          point=progress.point, notice=lambda text: progress.say(f"clipcheck verify: {text}"))
+            hooks = Hooks(claim=progress.claim, step=progress.step, point=progress.point, notice=notice)
             rows, failed, meta, proofs = verify(args.mode, args.out, args.only, args.seed, args.use_cache,
                                                 args.with_proofs, hooks, executor)
         finished = True

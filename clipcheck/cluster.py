@@ -6,6 +6,8 @@ import os
 
 from .verify import UsageError, code_digest
 
+CONNECT_TIMEOUT_S = 10.0  # how long to try to reach a scheduler before calling its address bad input
+
 
 def _worker_code_digest():
     """Run on a worker: the digest of the clipcheck code it would run."""
@@ -25,7 +27,7 @@ def _check_same_code(client, where):
 
 
 @contextlib.contextmanager
-def executor(address=None, workers=None, timeout=10.0):
+def executor(address=None, workers=None):
     """None (run here) when neither is given; else a synthetic.sweep.DaskExecutor on the scheduler at `address`
     or on a new local cluster of `workers` processes, closed when the block ends. A scheduler that cannot be
     reached, or workers that run other code, are bad input (UsageError), found before any work starts."""
@@ -43,7 +45,7 @@ def executor(address=None, workers=None, timeout=10.0):
     with contextlib.ExitStack() as stack:
         if address:
             try:
-                client = stack.enter_context(distributed.Client(address, timeout=timeout))
+                client = stack.enter_context(distributed.Client(address, timeout=CONNECT_TIMEOUT_S))
             except (OSError, TimeoutError) as err:
                 raise UsageError(f"{where}: cannot reach the scheduler ({err})") from None
         else:

@@ -24,8 +24,10 @@ class InterruptGuard:
     the process (after a newline when `newline_first`: a progress bar may be showing). With `ignore_after`, SIGINT
     is ignored once the block is left (a program about to exit)."""
 
-    def __init__(self, message, grace=1.0, newline_first=False, ignore_after=False):
-        self.message, self.grace = message, grace
+    GRACE = 1.0  # seconds the main thread gets to stop by itself
+
+    def __init__(self, message, grace=None, newline_first=False, ignore_after=False):
+        self.message, self.grace = message, self.GRACE if grace is None else grace
         self.newline_first, self.ignore_after = newline_first, ignore_after
         self.interrupted = threading.Event()
         self._stopped = threading.Event()

@@ -35,8 +35,9 @@ def _nothing(*args):
 class Hooks:
     """How verify tells its caller what it does (library code never prints). A hook may raise to stop the run."""
 
-    step: callable = _nothing     # step(name): a claim starts, then "proofs_check", then "report"
+    claim: callable = _nothing    # claim(id): a claim starts
     point: callable = None        # point(sweep name, done, total): a grid point of a long claim finished
+    step: callable = _nothing     # step(name): after the claims, "proofs_check", then "report" start
     notice: callable = _nothing   # notice(text): something the user should know (a damaged cache entry)
 
 
@@ -185,6 +186,12 @@ def _plot(claim, data, folder):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def _drawn(path):
+    """The record of the figure drawn from the stored claim at `path` (kept beside it, so that the entry itself is
+    written once: a rewritten entry would look like a recomputed one)."""
+    return path.with_name(path.stem + ".figure.json")
+
+
 def run_claim(claim, settings, folder, use_cache=True, notice=_nothing):
     """Rows and figure of one claim; a finished claim is stored so an interrupted verify resumes after it, and a
     figure already drawn from the stored data is not drawn again."""
@@ -196,20 +203,37 @@ def run_claim(claim, settings, folder, use_cache=True, notice=_nothing):
         entry = {"rows": [r.__dict__ for r in rows], "data": data, "elapsed_s": time.perf_counter() - t0}
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, to_json(entry))
+        if claim.plot:
+            atomic_write(_drawn(path), "{}")  # a figure drawn from an older entry is not this one's
         entry = from_json(to_json(entry))  # a fresh run reports exactly what a rerun reads back
-    figure = ""
-    if claim.plot:
-        drawn = entry.get("figure") or {}
-        if drawn.get("name") and _sha1(Path(folder) / drawn["name"]) == drawn.get("sha1"):
-            figure = drawn["name"]
-        else:
-            figure = _plot(claim, entry["data"], folder)
-            entry["figure"] = {"name": figure, "sha1": _sha1(Path(folder) / figure) if figure else None}
-            atomic_write(path, to_json(entry))
+    figure = _figure(claim, entry["data"], folder, _drawn(path)) if claim.plot else ""
     rows = [Row(**r) for r in entry["rows"]]
     for r in rows:
         r.figure = figure
     return rows, entry["elapsed_s"]
+
+
+def _figure(claim, data, folder, record):
+    """The claim's figure: the one on disk if it is the one drawn from this entry (same bytes), else drawn now."""
+    try:
+        drawn = json.loads(record.read_text())
+        if drawn["name"] and _sha1(Path(folder) / drawn["name"]) == drawn["sha1"]:
+            return drawn["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no record, or a damaged one: draw again
+    name = _plot(claim, data, folder)
+    atomic_write(record, json.dumps({"name": name, "sha1": _sha1(Path(folder) / name) if name else None}))
+    return name
+
+
+def remove_leftovers(folder):
+    """Temporary files and scratch folders of runs that were killed (call it only while holding the folder's
+    lock: another run's are not leftovers)."""
+    folder = Path(folder)
+    for scratch in folder.glob(".plot-*"):
+        shutil.rmtree(scratch, ignore_errors=True)
+    for tmp in [*folder.glob(".*.tmp"), *folder.glob(".cache/.*.tmp"), *folder.glob(".cache/*/.*.tmp")]:
+        tmp.unlink(missing_ok=True)
 
 
 # -- the run -----------------------------------------------------------------------------------------------------
@@ -229,7 +253,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
                   on_damage=lambda path, why: hooks.notice(_damaged(path, why))) if use_cache else None
     with using(store, hooks.point, executor):
         for claim in selection.claims:
-            hooks.step(claim.id)
+            hooks.claim(claim.id)
             claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache,
                                                       hooks.notice)
             rows += selection.rows(claim, claim_rows)
