@@ -1,13 +1,15 @@
-"""Shared pieces of the proof checks: the record type, a step logger, interval and SymPy helpers.
+"""Shared pieces of the proof checks: the record type, the method labels, a step logger, interval and SymPy
+helpers.
 
-Verdicts: "proved" means every step was shown (SymPy identity/sign, or interval enclosure);
-"FAILED" means some step did not hold or could not be shown -- for a constant this means it does
-not follow from the derivation, and where the derivation is attained we give the certified witness;
-"finding" (the open question of ZHSJ-Thm4, a discrepancy with the spec's digits) never fails the exit status.
+Verdicts: "proved" means every step was shown (SymPy identity or sign, exact rational arithmetic, or a rigorous
+interval enclosure); "FAILED" means some step did not hold or could not be shown -- for a constant this means
+it does not follow from the derivation, and where the derivation is attained we give the certified witness;
+"finding" (the open question of ZHSJ-Thm4) never fails the exit status.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from fractions import Fraction
 
 import sympy as sp
@@ -15,7 +17,21 @@ from mpmath import iv
 
 iv.dps = 30  # 30 digits: every margin we certify is >= 1e-8 relative, so this leaves ample room
 
-METHODS = ("sympy-identity", "sympy-inequality", "interval", "rigorous-grid", "search")
+
+class Method(str, Enum):
+    """How far an item's verdict reaches (the method column of `clipcheck proofs` and report.md)."""
+
+    IDENTITY = "identity"  # follows by algebra for every parameter value: SymPy identities/signs, exact rationals
+    INTERVAL = "interval-rigorous"  # for every parameter value, with transcendental numbers enclosed by intervals
+    INSTANCE = "instance-only"  # shown (rigorously) for the listed instances only, not for the general statement
+
+
+def item(item_id: str, method: Method):
+    """Register a check function as the item `item_id` (the claim id of THEOREMS.md, ':' for sub-items)."""
+    def mark(fn):
+        fn.item_id, fn.method = item_id, Method(method)
+        return fn
+    return mark
 
 
 @dataclass
@@ -49,6 +65,8 @@ def _jsonable(v):
         return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, iv.mpf):
         return fmt(v)
+    if isinstance(v, (Fraction, sp.Rational)) and v.denominator != 1:
+        return f"{v.numerator}/{v.denominator}"
     try:
         return float(v)
     except (TypeError, ValueError):
@@ -56,11 +74,11 @@ def _jsonable(v):
 
 
 class Proof:
-    """Collects the steps of one check; any failed step makes the verdict FAILED."""
+    """Collects the steps of the item `check` (a function marked with @item); any failed step makes the verdict
+    FAILED."""
 
-    def __init__(self, id, statement, method, **constants):
-        assert method in METHODS, method
-        self.rec = CheckRecord(id, statement, method, dict(constants))
+    def __init__(self, check, statement, **constants):
+        self.rec = CheckRecord(check.item_id, statement, check.method.value, dict(constants))
 
     def step(self, ok, msg: str) -> bool:
         ok = bool(ok)
@@ -79,26 +97,45 @@ class Proof:
         return self.rec
 
 
-# ---------------------------------------------------------------- intervals
+# ---------------------------------------------------------------- exact numbers and intervals
+
+def exact(x) -> Fraction:
+    """The exact rational value of a constant: a float is its binary value (4/3 as a float is below 4/3), a
+    decimal string its decimal value, a Fraction or SymPy Rational itself."""
+    if isinstance(x, sp.Rational):
+        return Fraction(int(x.p), int(x.q))
+    if isinstance(x, bool):
+        raise TypeError("a constant must be a number, not a bool")
+    return Fraction(x)
+
+
+def rat(x) -> sp.Rational:
+    """SymPy Rational with the exact value of `x` (see `exact`)."""
+    f = exact(x)
+    return sp.Rational(f.numerator, f.denominator)
+
 
 def I(x):
     """A rigorous interval enclosing x (int, float, Fraction, SymPy Rational, decimal string)."""
     if isinstance(x, iv.mpf):
         return x
     if isinstance(x, (sp.Rational, Fraction)):
-        return iv.mpf(int(x.numerator)) / iv.mpf(int(x.denominator))
+        f = exact(x)
+        return iv.mpf(f.numerator) / iv.mpf(f.denominator)
     if isinstance(x, str):
         return iv.mpf(x)  # mpmath rounds the decimal outward
     return iv.mpf(x)  # ints and floats are exact binary numbers
 
 
 def kappa(u):
-    """Enclosure of kappa(u) = 2 phi(u)/u^2 = 2 sum_k u^k/(k+2)! at a point u >= 0."""
+    """Enclosure of kappa(u) = 2 phi(u)/u^2 = 2 sum_k u^k/(k+2)! at a point or interval u >= 0."""
     u = I(u)
     if u.b == 0:
         return iv.mpf(1)
     if u.b < iv.mpf("1e-6").a:  # series: 1 + u/3 + R, 0 <= R <= u^2/12 * 2 for u < 1
         return 1 + u / 3 + iv.mpf([0, 1]) * u**2 / 6
+    if u.a <= 0:  # kappa is increasing: enclose by its values at the ends
+        return iv.mpf([1, kappa(iv.mpf(u.b)).b])
     return 2 * (iv.exp(u) - 1 - u) / u**2
 
 
@@ -129,11 +166,14 @@ def lt(x, y) -> bool:
 # ---------------------------------------------------------------- SymPy helpers
 
 def is_zero(expr) -> bool:
-    """SymPy proves expr == 0 identically (every entry, for a matrix)."""
+    """SymPy proves expr == 0 identically (every entry, for a matrix).
+
+    Logarithms are expanded only where SymPy knows the rules hold (expand_log without force: log(x^2) = 2 log x
+    needs x > 0, so callers that need it declare positive symbols)."""
     if isinstance(expr, sp.MatrixBase):
         return all(is_zero(e) for e in expr)
     e = sp.simplify(sp.expand(expr))
-    return e == 0 or sp.simplify(sp.expand_log(sp.powsimp(e), force=True)) == 0
+    return e == 0 or sp.simplify(sp.expand_log(sp.powsimp(e))) == 0
 
 
 def is_nonneg(expr) -> bool:
@@ -159,6 +199,11 @@ def monotone_chain(expr, x, order: int) -> list:
     return bad
 
 
-def rat(x) -> sp.Rational:
-    """Exact rational of a float constant as written in decimal (11.16 -> 279/25)."""
-    return sp.Rational(str(x))
+def compare_upper(P, name, claimed, needed):
+    """An upper-bound constant is proved iff claimed >= the certified needed value (an interval)."""
+    P.const(**{name: claimed, f"{name}_needed": fmt(needed, 10),
+               f"{name}_slack": float((I(claimed) / needed.b - 1).mid)})
+    ok = I(claimed).a >= needed.b
+    P.step(ok, f"{name} = {fmt(I(claimed))} {'>=' if ok else '<'} needed {fmt(needed, 10)}"
+           + ("" if ok else ": does not follow from the derivation"))
+    return ok

@@ -12,8 +12,10 @@ import math
 import sympy as sp
 from mpmath import iv
 
-from .core import I, Proof, fmt, is_zero, phi
+from clipcheck.theory import bounds
+
 from . import valley
+from .core import I, Method, Proof, fmt, is_zero, item, phi
 
 k, m, x, y, L0, L1, t = sp.symbols("k m x y L0 L1 t", positive=True)
 
@@ -32,19 +34,22 @@ def _cycle_threshold(rho):
     return iv.mpf([lo.a, hi.b])
 
 
+@item("ZHSJ-Thm4:open-question", Method.INSTANCE)
 def check_thm4_open_question(l0: float = 1.0, big_m: float = 10.0, l1_values=(10.0, 1e3, 1e5, 1e7)):
     """Probe of the quoted ZHSJ-Thm4 form for L1 >> L0 (THEOREMS.md section 3, the 'lead')."""
-    P = Proof("ZHSJ-Thm4:open-question", "can the quoted (log M + 1) lower bound be demonstrated when L1 >> L0?",
-              "interval", L0=l0, M=big_m)
+    P = Proof(check_thm4_open_question, "can the quoted (log M + 1) lower bound be demonstrated when L1 >> L0?",
+              L0=l0, M=big_m)
     P.rec.verdict = "finding"
     # 1. where the constructive pair stops demonstrating the quoted form
-    l1_star = l0 * (math.exp(4) * big_m**4 - 1) / big_m
+    c_p, c_d = bounds.THM4_PAPER, bounds.THM4_DERIVED
+    rr = c_p / c_d  # 4 with the spec's constants
+    l1_star = l0 * (math.exp(rr) * big_m**rr - 1) / big_m
     P.const(pair_demonstrates_quoted_up_to_L1=l1_star)
-    P.note(f"1. pair (f_exp, f_s): demonstrates the quoted form iff 2 log(1 + L1 M/L0) <= 8 (log M + 1), i.e. "
-           f"L1 <= L0 (e^4 M^4 - 1)/M = {l1_star:.4g} at L0 = {l0:g}, M = {big_m:g}")
+    P.note(f"1. pair (f_exp, f_s): demonstrates the quoted form iff {c_d:g} log(1 + L1 M/L0) <= {c_p:g} (log M + 1), "
+           f"i.e. L1 <= L0 (e^{rr:g} M^{rr:g} - 1)/M = {l1_star:.4g} at L0 = {l0:g}, M = {big_m:g}")
     ratios = {}
     for l1 in l1_values:
-        r = 8 * (math.log(big_m) + 1) / (2 * math.log(1 + l1 * big_m / l0))
+        r = c_p * (math.log(big_m) + 1) / (c_d * math.log(1 + l1 * big_m / l0))
         ratios[f"{l1:g}"] = round(r, 4)
     P.const(pair_over_quoted=ratios)
     P.note("   pair bound / quoted bound at L1 = " + ", ".join(f"{a}: {b}" for a, b in ratios.items()))
@@ -90,7 +95,7 @@ def check_thm4_open_question(l0: float = 1.0, big_m: float = 10.0, l1_values=(10
     vc = valley.certify(valley.Valley(), L1=4.2, M=0.59, R=0.0)
     ok6 = valley.cycle_is_exact() and vc["ok"]
     L1v = vc["L1"]
-    R_open = (math.exp(4) - 1) / L1v  # open regime: L1 > (e^4 M^4 - 1) L0/M >= e^4 - 1 (L0 >= 1, M > 1)
+    R_open = (math.exp(rr) - 1) / L1v  # open regime: L1 > (e^4 M^4 - 1) L0/M >= e^4 - 1 (L0 >= 1, M > 1)
     wit = valley.wide_witness(valley.Valley(), R=math.floor(R_open))
     P.const(valley_L1=L1v, valley_M=vc["M"], valley_h=round(vc["h"], 6), valley_c=round(vc["c"], 4),
             valley_cycle_grad=round(vc["m"], 6), valley_boxes=vc["boxes_L1"] + vc["boxes_M"],
@@ -100,9 +105,9 @@ def check_thm4_open_question(l0: float = 1.0, big_m: float = 10.0, l1_values=(10
            f"{vc['h']:.4f} cycles (-1, 0) <-> (1, 0) exactly (SymPy); f >= 0 = inf f; interval branch and bound "
            f"({vc['boxes_L1'] + vc['boxes_M']} boxes + a tail in e^(-2.35 y)) certifies (0, {L1v})-smoothness and "
            f"||grad f|| <= {vc['M']} on the sublevel set: L1 h M <= {vc['c']:.2f}, no log")
-    P.note(f"   but A3 asks for (L0, L1) on the radius-1 neighbourhood, which in the open regime (L1 > e^4 - 1 "
-           f"= 53.6 for L0 >= 1) is >= {R_open:.1f} valley units wide; certified witness: a point within "
-           f"{wit['R']:g} of the sublevel set has ||H||/||grad f|| >= {wit['ratio_lower']:.1f} "
+    P.note(f"   but A3 asks for (L0, L1) on the radius-1 neighbourhood, which in the open regime (L1 > e^{rr:g} - 1 "
+           f"= {math.exp(rr) - 1:.1f} for L0 >= 1) is >= {R_open:.1f} valley units wide; certified witness: a point "
+           f"within {wit['R']:g} of the sublevel set has ||H||/||grad f|| >= {wit['ratio_lower']:.1f} "
            f"({'ok' if wit['ok'] else 'NOT SHOWN'}). So this valley is not in the class where the question is open")
     P.note("7. why: for any f = V(y) + W(y) L(x) with unbounded walls L (like log cosh), (L0, L1) as |x| -> oo "
            "forces |W''| <= L1 |W'|, so W' never changes sign; the cycle needs W'(0) > 0, hence W >= W(0) "

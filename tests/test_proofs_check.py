@@ -1,6 +1,7 @@
-"""Tests of proofs_check: every item at the spec's constants, and every constant perturbed 1% the unsafe way.
+"""Tests of proofs_check: every item at the library's constants, and every constant perturbed 1% the unsafe way
+(as a keyword argument here; tests/test_proofs_constants.py moves the constants inside clipcheck.theory itself).
 
-Where a spec constant has slack (the claimed bound is weaker than what the derivation gives), a 1% change of it
+Where a constant has slack (the claimed bound is weaker than what the derivation gives), a 1% change of it
 cannot fail; those tests perturb the *needed* value the check reports by 1% instead, and say so.
 """
 import json
@@ -11,10 +12,6 @@ import pytest
 from clipcheck import proofs_check as pc
 from clipcheck import cmd_proofs
 
-# The two per-step constants of ZHSJ-Thm3 as THEOREMS.md prints them (11.15, 0.8966) are the derivation's values
-# rounded to nearest, the unsafe way for a lower bound on the decrease (needed: 10/(1 - kappa(0.1)/10) = 11.15347,
-# 1 - kappa(0.1)/10 = 0.89658). The checks use 11.16 and 0.8965; the printed digits are a "finding" record.
-
 
 @pytest.fixture(scope="module")
 def records():
@@ -24,24 +21,23 @@ def records():
 def test_run_all_covers_the_registry_with_valid_records(records):
     # expected: one record per registered check, fields as documented in proofs_check.core
     assert len(records) == len(pc.REGISTRY)
+    assert [r.id for r in records] == pc.item_ids()  # each check builds the record of the id it is registered as
     for r in records:
-        assert r.method in ("sympy-identity", "sympy-inequality", "interval", "rigorous-grid", "search")
+        assert r.method in ("identity", "interval-rigorous", "instance-only")
         assert r.verdict in ("proved", "FAILED", "finding") and r.log
         json.dumps(r.to_dict())  # JSON-serialisable
 
 
 def test_every_item_passes_at_the_checked_constants(records):
-    # expected: THEOREMS.md constants hold (the two per-step ones rounded the safe way, see above)
+    # expected: THEOREMS.md constants hold
     assert {r.id for r in records if not r.passed} == set()
 
 
-def test_zhsj_thm3_printed_per_step_constants_are_a_finding(records):
-    # expected: 11.15 < 11.15347 and 0.8966 > 0.89658, so the printed digits do not follow (see above)
-    rec = next(r for r in records if r.id == "ZHSJ-Thm3:per-step-as-printed")
-    assert rec.verdict == "finding" and rec.passed
+def test_zhsj_thm3_per_step_constants_rounded_to_nearest_would_fail():
+    # expected: the derivation needs 11.15347 and gives 0.89658 (attained), so the nearest roundings 11.15 and
+    # 0.8966 of earlier drafts are on the unsafe side
     assert pc.check_thm3_decrease_unclipped(c_u=11.15).verdict == "FAILED"
     assert pc.check_thm3_decrease_clipped(c_c=0.8966).verdict == "FAILED"
-    assert pc.check_thm3_spec_rounding(c_u=11.16, c_c=0.8965).verdict == "proved"
 
 
 def test_zhsj_thm3_per_step_constants_hold_when_rounded_the_safe_way():
@@ -72,7 +68,6 @@ PERTURBED = [
     ("lemma_sharp_kappa-05-down", pc.check_kappa, dict(kappa_05=1.18977 * 0.99), "kappa(1/2) = 1.18977"),
     ("lemma_zjfw-A", pc.check_lemma_zjfw, dict(a_scale=0.99), "A(c) of LEMMA-ZJFW"),
     ("lemma_zjfw-B", pc.check_lemma_zjfw, dict(b_scale=0.99), "B(c) of LEMMA-ZJFW"),
-    ("fact_m-2L0", pc.check_fact_m, dict(a=1.98), "g^2/(2 L0 + 3 L1 g) of FACT-M"),
     ("fact_m-3L1", pc.check_fact_m, dict(m1=2.97), "M <= 3 L1 Delta + ... of FACT-M"),
     ("fact_m-sqrt2", pc.check_fact_m, dict(m0=1.98), "... + sqrt(2 L0 Delta) of FACT-M"),
     ("zhsj_lemma2-x4", pc.check_lemma2, dict(l0=16 / 9 * 0.99), "x^4 needs 16/9 at L1 = 3 (section 4)"),
@@ -85,7 +80,10 @@ PERTURBED = [
     ("zhsj_thm4_derived-2log", pc.check_lower_bound_arithmetic, dict(c_log=1.98), "2 log(1 + L1 M/L0) of section 3.3"),
     ("zhsj_thm4_derived-5/8", pc.check_lower_bound_arithmetic, dict(mid=0.625 * 0.99), "Delta - 5 eps/8 of section 3.3"),
     ("zhsj_thm6_derived-c", pc.check_thm6_derived, dict(c=2.85 * 0.99), "2.85 of ZHSJ-Thm6 [derived]"),
-    ("ngd_bound-floor", pc.check_ngd_constant, dict(floor=0.01 * 0.99), "max(0.01, L1^2) of the NGD bound"),
+    ("fact_m_sharp-L1", pc.check_fact_m_sharp, dict(m1=0.99), "M <= L1 Delta + ... of FACT-M:sharp"),
+    ("fact_m_sharp-sqrt2", pc.check_fact_m_sharp, dict(m0=1.98), "... + sqrt(2 L0 Delta) of FACT-M:sharp"),
+    ("classic_gd-2", pc.check_classic_gd, dict(c=1.98), "2 L Delta/eps^2 of CLASSIC-GD"),
+    ("zhsj_thm4_derived-hstar", pc.check_lower_bound_arithmetic, dict(h_coeff=2.02), "h* coefficient 2"),
     ("f_exp-L0", pc.check_fexp, dict(l0_scale=0.99), "f'' = L0 + L1|f'| (section 3.1)"),
     ("f_exp-L1", pc.check_fexp, dict(l1_scale=0.99), "f'' = L0 + L1|f'| (section 3.1)"),
     ("f_exp-hstar-down", pc.check_fexp, dict(h_coeff=1.98), "h* = 2 log(1 + L1 M/L0)/(L1 M)"),
@@ -97,6 +95,7 @@ PERTURBED = [
     ("cert_x4-L0", pc.check_cert_x4, dict(l0=16 / 9 * 0.99), "x^4: (16/9, 3)"),
     ("cert_x4-L1", pc.check_cert_x4, dict(l1=2.97), "x^4: (16/9, 3)"),
     ("cert_even_power-L0", pc.check_cert_even_power, dict(l0_scale=0.99), "||x||^2: (2, 1) is tight in L0"),
+    ("cert_even_power-L1", pc.check_cert_even_power, dict(l1_scale=0.99), "(2n - 1): fails for large n"),
     ("cert_pnorm-L0", pc.check_cert_pnorm, dict(l0_scale=0.99), "((p-2)/L1)^(p-2) is attained"),
     ("cert_matrix_quartic-L0", pc.check_cert_matrix_quartic, dict(l0_scale=0.99), "16||A||^2/9"),
     ("cert_matrix_quartic-L1", pc.check_cert_matrix_quartic, dict(l1_scale=0.99), "3||A||^2/sigma_min"),
@@ -135,12 +134,6 @@ def test_slack_constant_holds_at_minus_1pct_and_fails_1pct_below_needed(claim, c
     needed = float(rec.constants[f"{name}_needed"])
     assert check(**{name: needed * 0.99}, **extra).verdict == "FAILED"
     assert check(**{name: needed * 1.0001}, **extra).verdict == "proved"  # 1e-4: above the 10-digit print
-
-
-def test_cert_even_power_L1_has_slack_and_fails_below_two_thirds():
-    # expected: ||x||^4 at L1 = 3s needs L0 = 16/(9 s^2) (section 4, x^4 row), which exceeds 4 once s < 2/3
-    assert pc.check_cert_even_power(l1_scale=0.99).verdict == "proved"
-    assert pc.check_cert_even_power(l1_scale=0.66).verdict == "FAILED"
 
 
 def test_cert_log_sum_exp_counterexample_disappears_at_L0_norm_a_squared():
@@ -193,7 +186,8 @@ def test_cmd_proofs_exit_status_and_json(capsys, monkeypatch, records):
     import argparse
     # reuse the module's run (speed), with one failing item added: the printed 11.15 (see the top of this file)
     failing = pc.check_thm3_decrease_unclipped(c_u=11.15)
-    monkeypatch.setattr(pc, "run_all", lambda quick=True: records + [failing])
+    monkeypatch.setattr(pc, "run_all", lambda quick=True, only=(): [
+        r for r in records + [failing] if any(r.id.startswith(p) for p in only)])
     parser = argparse.ArgumentParser()
     cmd_proofs.configure(parser)
     assert cmd_proofs.run(parser.parse_args(["--only", "ZHSJ-Thm6"])) == 0
@@ -206,11 +200,13 @@ def test_cmd_proofs_exit_status_and_json(capsys, monkeypatch, records):
 
 
 def test_records_to_markdown_has_one_row_per_record(records):
-    # expected: table header + one row per record, details for every non-proved record
+    # expected: table header + one row per record with its method, details for every non-proved record
     md = cmd_proofs.records_to_markdown(records)
     rows = [line for line in md.splitlines() if line.startswith("| ") and not line.startswith("| id")]
     assert len(rows) == len(records)
+    assert [row.split(" | ")[2] for row in rows] == [r.method for r in records]
     assert "### ZHSJ-Thm4:open-question: finding" in md
+    assert "Method: identity = follows by algebra" in md
 
 
 # ---------------------------------------------------------------- the valley of the Thm 4 finding

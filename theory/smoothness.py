@@ -39,11 +39,12 @@ def phi(u):
 
 
 def kappa(u):
-    """kappa(u) = 2 phi(u) / u^2 (-> 1 as u -> 0); increasing, kappa(0.1) = 1.03418, kappa(1/2) = 1.18977."""
+    """kappa(u) = 2 phi(u) / u^2 (-> 1 as u -> 0); increasing, kappa(0.1) = 1.03418, kappa(1/2) = 1.18977.
+    +inf where phi(u) overflows (u > 709.78), never NaN for finite u."""
     u = np.asarray(u, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         series = 1.0 + u / 3.0 + u * u / 12.0  # Taylor series where the quotient loses digits
-        return np.where(np.abs(u) < 1e-4, series, 2.0 * phi(u) / (u * u))
+        return np.where(np.abs(u) < 1e-4, series, 2.0 * (phi(u) / u) / u)  # (phi/u)/u: u*u overflows first
 
 
 def gradient_growth(L0, L1, grad_norm_x, r):
@@ -69,10 +70,14 @@ def zjfw_coefficients(c):
     """LEMMA-ZJFW (Zhang, Jin, Fang, Wang 2020, Cor. A.4): A(c) = 1 + e^c - (e^c - 1)/c, B(c) = (e^c - 1)/c.
 
     For ||y - x|| <= c / L1: ||grad f(y) - grad f(x)|| <= (A L0 + B L1 ||grad f(x)||) ||y - x||.
+    B(0) = 1 (the limit); both are +inf where e^c overflows (c > 709.78), never NaN.
     """
     c = np.asarray(c, dtype=float)
-    B = np.expm1(c) / c
-    return 1.0 + np.exp(c) - B, B
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        B = np.where(c == 0, 1.0, np.expm1(c) / np.where(c == 0, 1.0, c))  # B(0) = 1, the limit
+        cs = np.where(c > 1, c, 2.0)
+        A = np.where(c > 1, 1.0 + 1.0 / cs + np.exp(cs) * (1.0 - 1.0 / cs), 1.0 + np.exp(c) - B)  # no inf - inf
+        return A, B
 
 
 def local_smoothness(grad, x, step, s_grid=(0.1, 0.25, 0.5, 0.75, 1.0)):
