@@ -61,8 +61,9 @@ def _verify_options(p):
     p.add_argument("--seed", type=_seed, default=None, metavar="N",
                    help="override the seed of every sampled claim (default: each claim's recorded seed)")
     p.add_argument("--no-cache", dest="use_cache", action="store_false",
-                   help="recompute every claim (by default a claim or grid point finished earlier with the same "
-                        "settings and code is read from DIR/.cache, so an interrupted run resumes)")
+                   help="recompute every claim and grid point (by default one finished earlier with the same "
+                        "settings and code is read from DIR/.cache, so an interrupted run resumes; results are "
+                        "stored either way)")
     p.add_argument("--no-proofs", dest="with_proofs", action="store_false",
                    help="leave out the proofs_check section")
     where = p.add_mutually_exclusive_group()
@@ -80,7 +81,7 @@ def _run_verify(args, guard):
     from .folder_lock import folder_lock
     from .progress import Progress
     from .report import terminal_table
-    from .verify import Hooks, prepare_out, remove_leftovers, select, verify
+    from .verify import Hooks, prepare_out, proof_ids, remove_leftovers, select, verify
 
     if args.list:
         for c in registry():
@@ -88,7 +89,7 @@ def _run_verify(args, guard):
         return EXIT_OK
     # everything that can be bad input is checked here, before any work
     prepare_out(args.out)
-    selection = select(registry(), args.only)
+    selection = select(registry(), args.only, proof_ids(args.with_proofs))
     progress = Progress(len(selection.claims), check=guard.check)
 
     def notice(text):

@@ -89,14 +89,15 @@ class Selection:
                                  f"{', '.join(r.id for r in rows)}")
         return [r for r in rows if r.id.lower().startswith(prefixes)]
 
-    def proofs(self, records):
-        """The proofs_check records whose id starts with an --only id (all without --only)."""
-        return [r for r in records if not self.ids or r.id.lower().startswith(self.ids)]
+    def proofs(self, item_ids):
+        """The proofs_check item ids that start with an --only id (all without --only)."""
+        return [i for i in item_ids if not self.ids or i.lower().startswith(self.ids)]
 
 
-def select(claims, only):
-    """The claims named by the comma-separated ids of --only (case-insensitive): an id selects every claim whose
-    id starts with it, or, as a row id such as `ZHSJ-Thm3:paper`, the rows of its claim that start with it."""
+def select(claims, only, proof_item_ids=()):
+    """The claims and proofs items named by the comma-separated ids of --only (case-insensitive): an id selects
+    every claim and proofs item whose id starts with it, or, as a row id such as `ZHSJ-Thm3:paper`, the rows of
+    its claim that start with it. An id that names nothing is bad input."""
     if not only:
         return Selection(list(claims), {})
     wanted = tuple(dict.fromkeys(w.strip().lower() for w in only.split(",") if w.strip()))
@@ -104,9 +105,9 @@ def select(claims, only):
     for w in wanted:
         by_prefix = [c.id for c in claims if c.id.lower().startswith(w)]
         by_row = [c.id for c in claims if w.startswith(c.id.lower() + ":")]
-        if not by_prefix and not by_row:
-            raise UsageError(f"--only {w}: no claim id starts with it and it names no row of a claim; claim ids: "
-                             f"{', '.join(c.id for c in claims)}")
+        if not by_prefix and not by_row and not any(i.lower().startswith(w) for i in proof_item_ids):
+            raise UsageError(f"--only {w}: no claim or proofs item id starts with it and it names no row of a "
+                             f"claim; claim ids: {', '.join(c.id for c in claims)}")
         whole.update(by_prefix)
         for cid in by_row:
             row_ids[cid] = row_ids.get(cid, ()) + (w,)
@@ -245,12 +246,13 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     executor: where the grid points of the long claims run (a synthetic.sweep executor; None: here)."""
     hooks = hooks or Hooks()
     folder = prepare_out(out)
-    selection = select(registry(), only)
+    selection = select(registry(), only, proof_ids(with_proofs))
     t0 = time.perf_counter()
     rows, timings = [], {}
-    # grid points inside a claim are stored too, so even a long claim resumes where it stopped
+    # grid points inside a claim are stored too (also with use_cache=False), so even a long claim resumes where
+    # it stopped
     store = Store(folder / ".cache" / f"points-{code_digest()}",
-                  on_damage=lambda path, why: hooks.notice(_damaged(path, why))) if use_cache else None
+                  on_damage=lambda path, why: hooks.notice(_damaged(path, why)), reuse=use_cache)
     with using(store, hooks.point, executor):
         for claim in selection.claims:
             hooks.claim(claim.id)
@@ -273,14 +275,23 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     return rows, failed, meta, proofs
 
 
+def proof_ids(with_proofs=True):
+    """The ids of the proofs_check items (none without the proofs section), without running them."""
+    if not with_proofs:
+        return []
+    from clipcheck import proofs_check
+    return proofs_check.item_ids()
+
+
 def _proofs(selection):
     """The proofs_check records --only asks for (None when it asks for none) and their section of report.md."""
     from clipcheck import proofs_check
 
     from . import cmd_proofs
-    records = selection.proofs(proofs_check.run_all(quick=True))
-    if not records:
+    chosen = selection.proofs(proofs_check.item_ids())
+    if not chosen:
         return None, ""
+    records = [r for r in proofs_check.run_all(quick=True, only=chosen) if r.id in chosen]
     return records, cmd_proofs.records_to_markdown(records)
 
 

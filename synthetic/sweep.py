@@ -111,16 +111,19 @@ class Store:
     """One JSON file per finished grid point under `folder`.
 
     An entry that cannot be read or parsed, or that belongs to other parameters, is a miss: `on_damage(path,
-    reason)` (if given) hears of it, and the point is computed again and its file rewritten."""
+    reason)` (if given) hears of it, and the point is computed again and its file rewritten. With reuse=False
+    every entry is a miss (everything is computed again) and results are still stored as they finish."""
 
-    def __init__(self, folder, on_damage=None):
+    def __init__(self, folder, on_damage=None, reuse=True):
         self.folder = Path(folder)
-        self.on_damage = on_damage
+        self.on_damage, self.reuse = on_damage, reuse
 
     def _path(self, params):
         return self.folder / f"{_key(params)}.json"
 
     def get(self, params):
+        if not self.reuse:
+            return None
         path = self._path(params)
         try:
             doc = from_json(path.read_text())

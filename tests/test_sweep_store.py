@@ -80,3 +80,14 @@ def test_atomic_write_leaves_no_temporary_file_when_it_fails(tmp_path):
     with pytest.raises(OSError):
         atomic_write(target, "text")
     assert [p.name for p in tmp_path.iterdir()] == ["a-folder"]
+
+
+def test_store_without_reuse_recomputes_but_still_keeps_what_finishes(tmp_path):
+    # `clipcheck verify --no-cache`: everything is computed again, and an interrupted run still loses nothing
+    calls = []
+    with using(Store(tmp_path)):
+        sweep(lambda a: calls.append(a) or {"sq": a * a}, GRID, "d")
+    with using(Store(tmp_path, reuse=False)):
+        sweep(lambda a: calls.append(a) or {"sq": a * a}, GRID, "d")
+    assert calls == [0, 1, 2, 0, 1, 2]
+    assert Store(tmp_path).get({"sweep": "d", "a": 2}) == {"sq": 4}
