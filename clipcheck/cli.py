@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__, cmd_probe, cmd_proofs
+from .errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 ERROR_LOG = "clipcheck-error.log"
@@ -187,8 +188,6 @@ def main(argv=None):
 
 
 def _run(args, guard, name):
-    from .verify import UsageError
-
     try:
         code = int(args.handler(args, guard) or 0)
         guard.check()  # a Ctrl-C swallowed on the way still means "interrupted"

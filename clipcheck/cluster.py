@@ -4,7 +4,8 @@ import contextlib
 import logging
 import os
 
-from .verify import UsageError, code_digest
+from .errors import UsageError
+from .verify import code_digest
 
 CONNECT_TIMEOUT_S = 10.0  # how long to try to reach a scheduler before calling its address bad input
 

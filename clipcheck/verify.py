@@ -20,11 +20,8 @@ from clipcheck.synthetic.sweep import (DAMAGE, Store, atomic_write, damage_reaso
 
 from . import __version__
 from .claims import Row, registry
+from .errors import UsageError
 from .report import write_json, write_markdown
-
-
-class UsageError(ValueError):
-    """Bad input or usage, found before any work starts (exit status 2)."""
 
 
 def _nothing(*args):
