@@ -107,6 +107,22 @@ def atomic_write(path, text):
             raise
 
 
+# what reading a damaged entry raises: unreadable (OSError), not UTF-8 or not JSON (ValueError), not the
+# expected structure (KeyError, TypeError)
+DAMAGE = (OSError, ValueError, KeyError, TypeError)
+
+
+def damage_reason(err):
+    """A short, one-line reason why an entry could not be used."""
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON: {err.msg} at character {err.pos}"
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(err, (KeyError, TypeError)):
+        return "not an entry of this store"
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
 class Store:
     """One JSON file per finished grid point under `folder`.
 
@@ -142,21 +158,6 @@ class Store:
         atomic_write(self._path(params), to_json({"params": params, "result": result}))
 
 
-# what reading a damaged entry raises: unreadable, not UTF-8, not JSON, not the expected structure
-DAMAGE = (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError)
-
-
-def damage_reason(err):
-    """A short, one-line reason why an entry could not be used."""
-    if isinstance(err, json.JSONDecodeError):
-        return f"not valid JSON: {err.msg} at character {err.pos}"
-    if isinstance(err, UnicodeDecodeError):
-        return "not UTF-8 text"
-    if isinstance(err, (KeyError, TypeError)):
-        return "not an entry of this store"
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
-
 @contextlib.contextmanager
 def using(store, progress=None, executor=None):
     """Make `store` the one `cached` and `sweep` use inside this block; `progress(name, done, total)`, if given,
@@ -188,8 +189,9 @@ def sweep(fn, grid, name, map_fn=None):
     """[fn(**point) for point in grid], each point cached under (name, point).
 
     map_fn is the executor seam: None takes the one set by `using` (else the builtin map, here: the Numba
-    runners already use every core); an Executor (`FuturesExecutor(pool)` with a spawn context, `DaskExecutor(client)`)
-    hands every point back as it completes; a plain ordered map (an executor's `.map`) hands them back in order.
+    runners already use every core); an Executor (`FuturesExecutor(pool)` with a spawn context,
+    `DaskExecutor(client)`) hands every point back as it completes; a plain ordered map (an executor's `.map`)
+    hands them back in order.
     Each result is stored the moment it is handed back. If the sweep stops (Ctrl-C, a failing point), the points
     that finished elsewhere in the meantime are stored before it re-raises, and the unstarted ones are cancelled.
     """
@@ -222,8 +224,9 @@ def sweep(fn, grid, name, map_fn=None):
             if progress is not None:
                 progress(name, done, len(grid))
     except BaseException:
-        for j, result in batch.finished():
-            keep(j, result)
+        with contextlib.suppress(Exception):  # best effort: the error that stopped the sweep is the one to report
+            for j, result in batch.finished():
+                keep(j, result)
         raise
     finally:
         batch.cancel()
@@ -309,7 +312,8 @@ class FuturesExecutor(Executor):
 class DaskExecutor(Executor):
     """Points on the workers of a dask.distributed Client (the `dask` extra). Workers should be processes started
     with spawn, or on other machines: Numba's OpenMP layer does not survive fork. A point whose worker dies is
-    run again on another (dask's own retry), so losing a worker loses no point."""
+    run again on another (dask's own retry, up to distributed.scheduler.allowed-failures times), so losing a
+    worker loses no point."""
 
     def __init__(self, client):
         self.client = client

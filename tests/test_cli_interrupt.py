@@ -102,7 +102,7 @@ def test_watchdog_ends_a_process_stuck_in_a_kernel_with_130():
 
 # -- 10 SIGINTs at random moments --------------------------------------------------------------------------------
 # The acceptance test of issue 10 asks for `clipcheck verify --full`; in CI it runs in quick mode (full takes tens of
-# minutes on 2 cores). Run it by hand on full with CLIPCHECK_SIGINT_MODES=full pytest -m slow tests/test_cli_interrupt.py
+# minutes on 2 cores). By hand, on full: CLIPCHECK_SIGINT_MODES=full pytest -m slow tests/test_cli_interrupt.py
 MODES = os.environ.get("CLIPCHECK_SIGINT_MODES", "quick").split(",")
 STOP_WITHIN_S = 2.0  # the issue's bound on the time from SIGINT to exit
 
@@ -138,8 +138,7 @@ def test_ten_sigints_at_random_moments_exit_130_within_2s_and_lose_nothing(tmp_p
     for trial in range(40):
         if len(stops) == 10:
             break
-        p = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             text=True)
+        p = subprocess.Popen(cmd + ["--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         first = p.stderr.readline()
         time.sleep(rng.uniform(0.0, clean_s / 5))
         if p.poll() is not None:  # finished before the moment came: no interrupt in this trial
@@ -147,8 +146,12 @@ def test_ten_sigints_at_random_moments_exit_130_within_2s_and_lose_nothing(tmp_p
             continue
         sent = time.monotonic()
         p.send_signal(signal.SIGINT)
-        err = first + p.communicate(timeout=60)[1]
-        stops.append(time.monotonic() - sent)
+        stdout, err = p.communicate(timeout=60)
+        stop_s = time.monotonic() - sent
+        err = first + err
+        if p.returncode == 0 and "every claim that must hold holds" in stdout:
+            continue  # the run had finished its work and was exiting: a late Ctrl-C does not undo it
+        stops.append(stop_s)
         assert p.returncode == INTERRUPTED, err[-2000:]
         assert LINE in err.splitlines() and "Traceback" not in err, err[-2000:]
     assert len(stops) == 10 and max(stops) <= STOP_WITHIN_S, stops

@@ -1,11 +1,14 @@
 """What `clipcheck verify` writes on stderr (issue 10, item 7): whole lines when stderr is not a terminal (one per
 claim, grid points at most every few seconds, no carriage return), the progress bar on a terminal, and messages
 always at the start of a line."""
+import fcntl
 import io
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 
 from clipcheck.progress import Progress
 
@@ -53,6 +56,7 @@ def test_messages_start_on_their_own_line_in_a_log():
 def _run_on_a_terminal(args, cwd):
     """Run a command with stdout and stderr on a pseudo-terminal; returns (exit status, everything written)."""
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))  # 30 x 100: room for the bar
     p = subprocess.Popen(args, stdout=follower, stderr=follower, cwd=cwd)
     os.close(follower)
     chunks = []
@@ -73,6 +77,6 @@ def test_terminal_keeps_the_bar_and_an_error_starts_on_its_own_line(tmp_path):
     code, text = _run_on_a_terminal([sys.executable, "-m", "clipcheck.cli", "verify", "--only", "NGD-equiv:nonsense",
                                      "--no-proofs", "--out", str(tmp_path)], tmp_path)
     assert code == 2
-    assert "\r" in text  # the bar redraws its line
+    assert "\rverify: NGD-equiv" in text  # the bar, redrawn in place
     message = text.index("clipcheck verify: error: --only ngd-equiv:nonsense")
     assert text[message - 1] == "\n"  # the terminal's line discipline writes \r\n
