@@ -175,9 +175,9 @@ def main(argv=None):
         parser.print_help()
         return EXIT_USAGE
     name = f"clipcheck {args.command}"
-    with InterruptGuard(f"{name}: {INTERRUPTED}", newline_first=sys.stderr.isatty(),
-                        ignore_after=argv is None) as guard:
-        code = _run(args, guard, name)
+    stopped = f"{name}: {INTERRUPTED if args.command == 'verify' else 'interrupted'}"  # only verify keeps work
+    with InterruptGuard(stopped, newline_first=sys.stderr.isatty(), ignore_after=argv is None) as guard:
+        code = _run(args, guard, name, stopped)
     if argv is None and code == EXIT_INTERRUPTED:
         # everything finished is stored; tearing the interpreter down (about a second with Numba, matplotlib and
         # dask loaded) would only delay the exit the user asked for
@@ -187,14 +187,14 @@ def main(argv=None):
     return code
 
 
-def _run(args, guard, name):
+def _run(args, guard, name, stopped):
     try:
         code = int(args.handler(args, guard) or 0)
         guard.check()  # a Ctrl-C swallowed on the way still means "interrupted"
         return code
     except BaseException as exc:
         if guard.caused(exc):
-            print(f"{name}: {INTERRUPTED}", file=sys.stderr, flush=True)
+            print(stopped, file=sys.stderr, flush=True)
             return EXIT_INTERRUPTED
         if isinstance(exc, SystemExit):
             raise
