@@ -47,7 +47,7 @@ def executor(address=None, workers=None):
         if address:
             try:
                 client = stack.enter_context(distributed.Client(address, timeout=CONNECT_TIMEOUT_S))
-            except (OSError, TimeoutError) as err:
+            except (OSError, TimeoutError, ValueError) as err:  # ValueError: not an address
                 raise UsageError(f"{where}: cannot reach the scheduler ({err})") from None
         else:
             # spawn, not fork: Numba's OpenMP layer does not survive fork. Each worker runs one point at a time

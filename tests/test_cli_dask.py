@@ -31,12 +31,13 @@ def test_local_cluster_of_two_workers_gives_the_rows_of_a_serial_run(tmp_path):
         list((tmp_path / "serial" / ".cache").glob("points-*/*.json")))
 
 
-def test_unreachable_scheduler_is_bad_input(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:1", "no-port-here"])
+def test_unreachable_scheduler_is_bad_input(address, tmp_path, capsys, monkeypatch):
     from clipcheck import cluster
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 0.5)  # nothing listens on port 1: no need to wait long
-    code = cli.main(["verify", "--only", "NGD-equiv", "--dask", "tcp://127.0.0.1:1", "--out", str(tmp_path)])
+    code = cli.main(["verify", "--only", "NGD-equiv", "--dask", address, "--out", str(tmp_path)])
     err = capsys.readouterr().err
-    assert code == cli.EXIT_USAGE and "--dask tcp://127.0.0.1:1" in err and "Traceback" not in err
+    assert code == cli.EXIT_USAGE and f"--dask {address}" in err and "Traceback" not in err
     assert not (tmp_path / "report.json").exists()
 
 
