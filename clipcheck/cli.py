@@ -12,8 +12,9 @@ from pathlib import Path
 
 from . import __version__, cmd_probe, cmd_proofs
 from .errors import UsageError
+from .interrupts import EXIT_INTERRUPTED, InterruptGuard
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 ERROR_LOG = "clipcheck-error.log"
 INTERRUPTED = "interrupted; finished work is kept"
 
@@ -167,8 +168,6 @@ def _log_traceback(args, exc):
 def main(argv=None):
     """Run the command; returns the exit status. With argv None (the program itself), a Ctrl-C that arrives
     after the work is done is ignored: it must not turn a finished run into a traceback."""
-    from .interrupts import InterruptGuard
-
     parser = build_parser()
     args = parser.parse_args(argv)  # argparse's own errors exit 2 with one line
     if not getattr(args, "handler", None):
