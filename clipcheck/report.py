@@ -1,7 +1,9 @@
 """report.md, report.json and the terminal table, from the rows of a verify run."""
 import json
 import math
-from pathlib import Path
+import numbers
+
+from clipcheck.synthetic.sweep import atomic_write
 
 from .claims import STATUS_LABELS
 
@@ -31,22 +33,49 @@ def terminal_table(rows):
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
 
 
-def _json_safe(obj):
-    """JSON has no inf/nan: write them as strings so the file stays valid JSON."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return "inf" if obj > 0 else ("-inf" if obj < 0 else "nan")
+def _non_finite(v):
+    """'inf', '-inf' or 'nan' for a non-finite real number, else None."""
+    if isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return None
+
+
+def _json_safe(obj, why=None, where=""):
+    """JSON has no inf/nan: write null, and in the enclosing object's "non_finite" field name the value that was
+    there ({"ratio": null, "non_finite": {"ratio": "inf"}}; list entries as "key[i]")."""
+    kind = _non_finite(obj)
+    if kind is not None:
+        if why is not None:
+            why[where] = kind
+        return None
     if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
+        own = {}
+        out = {k: _json_safe(v, own, str(k)) for k, v in obj.items()}
+        if own:
+            out["non_finite"] = own
+        return out
     if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
+        return [_json_safe(v, why, f"{where}[{i}]") for i, v in enumerate(obj)]
     return obj
+
+
+def _plain(v):
+    """numpy scalars and arrays as plain numbers and lists; anything else as its text."""
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return str(v)
+
+
+def to_strict_json(doc, indent=1):
+    """Valid JSON (RFC 8259) for `doc`: non-finite numbers as null with the reason beside them."""
+    return json.dumps(_json_safe(json.loads(json.dumps(doc, default=_plain))), indent=indent, allow_nan=False)
 
 
 def write_json(path, meta, rows, proofs=None):
     doc = {"meta": meta, "claims": [r.to_dict() for r in rows]}
     if proofs is not None:
         doc["proofs"] = [p.to_dict() for p in proofs]
-    Path(path).write_text(json.dumps(_json_safe(doc), indent=1, default=str))
+    atomic_write(path, to_strict_json(doc))
 
 
 def write_markdown(path, meta, rows, failed, proofs_md=""):
@@ -75,8 +104,8 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
     for r in rows:
         out.append(f"- **{r.id}** ({STATUS_LABELS.get(r.status, r.status)}): {r.statement}. {r.note}")
         if r.instance:
-            out.append(f"  - deciding instance: `{json.dumps(_json_safe(r.instance), default=str)}`")
+            out.append(f"  - deciding instance: `{to_strict_json(r.instance, indent=None)}`")
     if proofs_md:
         out += ["", "## Proof checks (proofs_check)", "", proofs_md]
-    out += ["", "## Run", "", "```", json.dumps(_json_safe(meta), indent=1, default=str), "```", ""]
-    Path(path).write_text("\n".join(out))
+    out += ["", "## Run", "", "```", to_strict_json(meta), "```", ""]
+    atomic_write(path, "\n".join(out))

@@ -1,4 +1,5 @@
-"""`clipcheck verify`: run every claim of the registry, cache each finished claim, write the report."""
+"""`clipcheck verify`: run the selected claims, cache each finished claim (and each grid point of a long one),
+write the report."""
 import functools
 import hashlib
 import importlib
@@ -6,16 +7,35 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from clipcheck.synthetic.sweep import Store, using
+from clipcheck.synthetic.sweep import (DAMAGE, Store, atomic_write, damage_reason, from_json, to_json, using,
+                                      writing)
 
 from . import __version__
 from .claims import Row, registry
+from .errors import UsageError
 from .report import write_json, write_markdown
+
+
+def _nothing(*args):
+    pass
+
+
+@dataclass
+class Hooks:
+    """How verify tells its caller what it does (library code never prints). A hook may raise to stop the run."""
+
+    claim: callable = _nothing    # claim(id): a claim starts
+    point: callable = None        # point(sweep name, done, total): a grid point of a long claim finished
+    step: callable = _nothing     # step(name): after the claims, "proofs_check", then "report" start
+    notice: callable = _nothing   # notice(text): something the user should know (a damaged cache entry)
 
 
 def versions():
@@ -44,15 +64,70 @@ def code_digest():
     return digest.hexdigest()[:12]
 
 
-def select(claims, only):
-    """Claims whose id starts with one of the comma-separated prefixes (case-insensitive)."""
+# -- what to run -----------------------------------------------------------------------------------------------
+
+@dataclass
+class Selection:
+    """What --only picked: the claims, and for a claim picked only by row ids (`ZHSJ-Thm3:paper`) the row-id
+    prefixes to keep. `ids` are the --only ids in lower case (empty: everything)."""
+
+    claims: list
+    row_ids: dict
+    ids: tuple = ()
+
+    def rows(self, claim, rows):
+        """The rows of `claim` that were asked for; a row id that matches none of them is bad input."""
+        prefixes = self.row_ids.get(claim.id)
+        if prefixes is None:
+            return rows
+        for p in prefixes:
+            if not any(r.id.lower().startswith(p) for r in rows):
+                raise UsageError(f"--only {p}: {claim.id} has no row with that id; its rows: "
+                                 f"{', '.join(r.id for r in rows)}")
+        return [r for r in rows if r.id.lower().startswith(prefixes)]
+
+    def proofs(self, item_ids):
+        """The proofs_check item ids that start with an --only id (all without --only)."""
+        return [i for i in item_ids if not self.ids or i.lower().startswith(self.ids)]
+
+
+def select(claims, only, proof_item_ids=()):
+    """The claims and proofs items named by the comma-separated ids of --only (case-insensitive): an id selects
+    every claim and proofs item whose id starts with it, or, as a row id such as `ZHSJ-Thm3:paper`, the rows of
+    its claim that start with it. An id that names nothing is bad input."""
     if not only:
-        return claims
-    wanted = [w.strip().lower() for w in only.split(",") if w.strip()]
-    chosen = [c for c in claims if any(c.id.lower().startswith(w) for w in wanted)]
-    if not chosen:
-        raise ValueError(f"--only: no claim id starts with {only!r}; ids: {', '.join(c.id for c in claims)}")
-    return chosen
+        return Selection(list(claims), {})
+    wanted = tuple(dict.fromkeys(w.strip().lower() for w in only.split(",") if w.strip()))
+    whole, row_ids = set(), {}
+    for w in wanted:
+        by_prefix = [c.id for c in claims if c.id.lower().startswith(w)]
+        by_row = [c.id for c in claims if w.startswith(c.id.lower() + ":")]
+        if not by_prefix and not by_row and not any(i.lower().startswith(w) for i in proof_item_ids):
+            raise UsageError(f"--only {w}: no claim or proofs item id starts with it and it names no row of a "
+                             f"claim; claim ids: {', '.join(c.id for c in claims)}")
+        whole.update(by_prefix)
+        for cid in by_row:
+            row_ids[cid] = row_ids.get(cid, ()) + (w,)
+    chosen = [c for c in claims if c.id in whole or c.id in row_ids]
+    return Selection(chosen, {k: v for k, v in row_ids.items() if k not in whole}, wanted)
+
+
+def prepare_out(out):
+    """The --out folder, created if needed and checked writable (so that no work is lost to it at the end)."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for sub in (folder, folder / ".cache"):
+            if sub.exists() and not sub.is_dir():
+                raise UsageError(f"--out {out}: {sub} is a file, not a folder")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot write there ({err.strerror or err})") from None
+    return folder
 
 
 def _settings(claim, mode, seed):
@@ -62,67 +137,158 @@ def _settings(claim, mode, seed):
     return s
 
 
+# -- one claim ---------------------------------------------------------------------------------------------------
+
 def _cache_path(folder, claim, settings):
     key = hashlib.sha1(json.dumps([claim.id, settings, code_digest()], sort_keys=True).encode()).hexdigest()[:12]
     return Path(folder) / ".cache" / f"{claim.id}-{key}.json"
 
 
-def run_claim(claim, settings, folder, use_cache=True):
-    """Rows and figure of one claim; a finished claim is stored so an interrupted verify resumes after it."""
+def _damaged(path, reason):
+    return f"cache entry {path} is damaged ({reason}); ignoring it and computing again"
+
+
+def _read_entry(path, notice):
+    """A stored claim, or None when there is none or it cannot be used (then `notice` hears why)."""
+    try:
+        entry = from_json(path.read_text())
+        for r in entry["rows"]:
+            Row(**r)  # raises TypeError on a row that is not one
+        if "data" not in entry or not isinstance(entry["elapsed_s"], (int, float)):
+            raise KeyError("data")
+        return entry
+    except FileNotFoundError:
+        return None
+    except DAMAGE as err:
+        notice(_damaged(path, damage_reason(err)))
+        return None
+
+
+def _sha1(path):
+    try:
+        return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _plot(claim, data, folder):
+    """The claim's figure, drawn in a scratch folder and moved into place, so no half-written PNG is left."""
+    scratch = Path(tempfile.mkdtemp(dir=folder, prefix=".plot-"))
+    try:
+        name = claim.plot(data, scratch)
+        with writing():
+            for f in scratch.iterdir():
+                os.replace(f, Path(folder) / f.name)
+        return name
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _drawn(path):
+    """The record of the figure drawn from the stored claim at `path` (kept beside it, so that the entry itself is
+    written once: a rewritten entry would look like a recomputed one)."""
+    return path.with_name(path.stem + ".figure.json")
+
+
+def run_claim(claim, settings, folder, use_cache=True, notice=_nothing):
+    """Rows and figure of one claim; a finished claim is stored so an interrupted verify resumes after it, and a
+    figure already drawn from the stored data is not drawn again."""
     path = _cache_path(folder, claim, settings)
-    if use_cache and path.exists():
-        stored = json.loads(path.read_text())
-        rows, data, elapsed = [Row(**r) for r in stored["rows"]], stored["data"], stored["elapsed_s"]
-    else:
+    entry = _read_entry(path, notice) if use_cache else None
+    if entry is None:
         t0 = time.perf_counter()
         rows, data = claim.compute(settings)
-        elapsed = time.perf_counter() - t0
+        entry = {"rows": [r.__dict__ for r in rows], "data": data, "elapsed_s": time.perf_counter() - t0}
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"rows": [r.__dict__ for r in rows], "data": data, "elapsed_s": elapsed},
-                                  default=float))
-        tmp.replace(path)  # atomic: a killed run leaves no half-written cache entry
-    figure = claim.plot(data, folder) if claim.plot else ""
+        atomic_write(path, to_json(entry))
+        if claim.plot:
+            atomic_write(_drawn(path), "{}")  # a figure drawn from an older entry is not this one's
+        entry = from_json(to_json(entry))  # a fresh run reports exactly what a rerun reads back
+    figure = _figure(claim, entry["data"], folder, _drawn(path)) if claim.plot else ""
+    rows = [Row(**r) for r in entry["rows"]]
     for r in rows:
         r.figure = figure
-    return rows, elapsed
+    return rows, entry["elapsed_s"]
 
 
-def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache=True, progress=None,
-           with_proofs=True, point_progress=None):
-    """Run the claims; returns (rows, failed rows, meta, proof records). `progress(claim_id)` is called before
-    each claim, `point_progress(name, done, total)` after each grid point of a long claim."""
-    folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    claims = select(registry(), only)
+def _figure(claim, data, folder, record):
+    """The claim's figure: the one on disk if it is the one drawn from this entry (same bytes), else drawn now."""
+    try:
+        drawn = json.loads(record.read_text())
+        if drawn["name"] and _sha1(Path(folder) / drawn["name"]) == drawn["sha1"]:
+            return drawn["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # no record, or a damaged one: draw again
+    name = _plot(claim, data, folder)
+    atomic_write(record, json.dumps({"name": name, "sha1": _sha1(Path(folder) / name) if name else None}))
+    return name
+
+
+def remove_leftovers(folder):
+    """Temporary files and scratch folders of runs that were killed (call it only while holding the folder's
+    lock: another run's are not leftovers)."""
+    folder = Path(folder)
+    for scratch in folder.glob(".plot-*"):
+        shutil.rmtree(scratch, ignore_errors=True)
+    for tmp in [*folder.glob(".*.tmp"), *folder.glob(".cache/.*.tmp"), *folder.glob(".cache/*/.*.tmp")]:
+        tmp.unlink(missing_ok=True)
+
+
+# -- the run -----------------------------------------------------------------------------------------------------
+
+def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache=True, with_proofs=True,
+           hooks=None, executor=None):
+    """Run the claims --only selects; returns (rows, failed rows and proof records, meta, proof records or None).
+
+    executor: where the grid points of the long claims run (a synthetic.sweep executor; None: here)."""
+    hooks = hooks or Hooks()
+    folder = prepare_out(out)
+    selection = select(registry(), only, proof_ids(with_proofs))
     t0 = time.perf_counter()
     rows, timings = [], {}
-    # grid points inside a claim are stored too, so even a long claim resumes where it stopped
-    store = Store(folder / ".cache" / f"points-{code_digest()}") if use_cache else None
-    with using(store, point_progress):
-        for claim in claims:
-            if progress:
-                progress(claim.id)
-            claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache)
-            rows += claim_rows
-    proofs, proofs_md = _proofs() if with_proofs else (None, "")
+    # grid points inside a claim are stored too (also with use_cache=False), so even a long claim resumes where
+    # it stopped
+    store = Store(folder / ".cache" / f"points-{code_digest()}",
+                  on_damage=lambda path, why: hooks.notice(_damaged(path, why)), reuse=use_cache)
+    with using(store, hooks.point, executor):
+        for claim in selection.claims:
+            hooks.claim(claim.id)
+            claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache,
+                                                      hooks.notice)
+            rows += selection.rows(claim, claim_rows)
+    proofs, proofs_md = None, ""
+    if with_proofs:
+        hooks.step("proofs_check")
+        proofs, proofs_md = _proofs(selection)
     rows += [_finding_row(p) for p in (proofs or []) if p.verdict == "finding"]
     failed = [r for r in rows if r.failed] + [p for p in (proofs or []) if not p.passed]
+    hooks.step("report")
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed,
-            "settings": {c.id: _settings(c, mode, seed) for c in claims}, "claim_seconds": timings,
+            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed, "only": only,
+            "settings": {c.id: _settings(c, mode, seed) for c in selection.claims}, "claim_seconds": timings,
             "elapsed_s": time.perf_counter() - t0, "versions": {**versions(), "code_digest": code_digest()}}
     write_json(folder / "report.json", meta, rows, proofs)
     write_markdown(folder / "report.md", meta, rows, failed, proofs_md)
     return rows, failed, meta, proofs
 
 
-def _proofs():
-    """The proofs_check records and their section of report.md."""
+def proof_ids(with_proofs=True):
+    """The ids of the proofs_check items (none without the proofs section), without running them."""
+    if not with_proofs:
+        return []
+    from clipcheck import proofs_check
+    return proofs_check.item_ids()
+
+
+def _proofs(selection):
+    """The proofs_check records --only asks for (None when it asks for none) and their section of report.md."""
     from clipcheck import proofs_check
 
     from . import cmd_proofs
-    records = proofs_check.run_all(quick=True)
+    chosen = selection.proofs(proofs_check.item_ids())
+    if not chosen:
+        return None, ""
+    records = [r for r in proofs_check.run_all(quick=True, only=chosen) if r.id in chosen]
     return records, cmd_proofs.records_to_markdown(records)
 
 
