@@ -22,8 +22,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from clipcheck import synthetic  # noqa: E402
-from clipcheck.synthetic import functions as F  # noqa: E402
-from clipcheck.synthetic.batch import balanced_order  # noqa: E402
+from clipcheck.synthetic import catalogue as F  # noqa: E402
 from clipcheck.theory import steps  # noqa: E402
 
 L0, L1, EPS, MAX_ITER = 1.0, 1.0, 1e-9, 10**6
@@ -75,7 +74,7 @@ def build_c():
     f.restype = ctypes.c_int64
 
     def run(fam, x0, eta_c, gamma):
-        order = balanced_order(x0.size)
+        order = np.random.default_rng(0).permutation(x0.size).astype(np.int64)  # spreads costly instances
         iters = np.zeros(x0.size, np.int64)
         return int(f(x0.size, x0.ctypes.data_as(dp), order.ctypes.data_as(ip), L0, L1, eta_c, gamma, EPS,
                      MAX_ITER, iters.ctypes.data_as(ip)))

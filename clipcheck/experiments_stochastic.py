@@ -8,10 +8,8 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.stats import norm as _normal
 
-from clipcheck.synthetic import functions as F
-from clipcheck.synthetic import profiles
-from clipcheck.synthetic import stochastic as S
-from clipcheck.synthetic import stochastic_rules as SR
+from clipcheck import synthetic
+from clipcheck.synthetic import catalogue as F
 from clipcheck.synthetic.result import CONVERGED
 from clipcheck.theory import bounds, steps
 
@@ -129,15 +127,15 @@ def thm7(settings):
                     for fam, x0, info in _thm7_instances(L0, L1, eps):
                         delta = _gap(fam, x0)
                         T = int(math.ceil(thm7_horizon(L0, L1, delta, tau, eps)))
-                        eta = SR.thm7_eta(L0, L1, tau, T)
+                        eta = steps.zhsj_thm7_eta(L0, L1, tau, T)
                         ck = _checkpoints(T, settings["n_checkpoints"])
                         x = np.repeat(np.atleast_2d(x0), n_s, axis=0) if np.ndim(x0) else np.full(n_s, x0)
-                        r = S.run_many([fam] * n_s, "clipped-sgd", x, eps, T, noise=noise, tau=tau,
-                                       seed=settings["seed"], stop="never", checkpoints=ck, eta=eta, L1=L1)
+                        r = synthetic.run(fam, "clipped-sgd", x, eps, T, noise=noise, tau=tau,
+                                          seed=settings["seed"], stop="never", record=ck, eta=eta, L1=L1)
                         hits = int(np.sum(r.status == CONVERGED))
                         lo, hi = wilson(hits, n_s)
                         first = np.where(r.status == CONVERGED, r.iterations, np.inf)
-                        mean, half, q25, q50, q75 = _seed_stats(r.trace)
+                        mean, half, q25, q50, q75 = _seed_stats(r.trace["grad_norm"])
                         k = int(np.argmin(mean))
                         rec = {"label": f"{fam.name}, {info['role']}, eps={eps:g}, tau={tau:g}, {noise}",
                                "L0": L0, "L1": L1, "eps": eps, "tau": tau, "noise": noise, "delta": delta, "T": T,
@@ -198,9 +196,9 @@ def thm8(settings):
             delta, M = _gap(fam, x0), float(fam.sublevel_grad_sup(x0)[0])
             T, needed = 1, None
             while T <= settings["max_horizon"]:
-                h = SR.thm8_step(L1, M, tau, T)
-                r = S.run(fam, "sgd", np.full(n_s, x0), eps, T, noise=settings["noise"], tau=tau,
-                          seed=settings["seed"], h=h)
+                h = steps.zhsj_thm8_step(L1, M, tau, T)
+                r = synthetic.run(fam, "sgd", np.full(n_s, x0), eps, T, noise=settings["noise"], tau=tau,
+                                  seed=settings["seed"], h=h)
                 p = float(np.mean(r.status == CONVERGED))
                 if p >= 0.5:
                     needed = T
@@ -237,10 +235,10 @@ def thm8(settings):
 
 def _run_upper(claim_id, settings, instances_of, rule, params_of, bound_fns, statuses, statement, stop="grad",
                shape_only=False):
-    """experiments._upper_claim with the stochastic runner (noise "none") and its stopping rule `stop`."""
+    """experiments._upper_claim with the stopping rule `stop`."""
     def runner(inst, rule, eps, budgets, **params):
-        r = S.run_many([f for f, _, _ in inst], rule, np.array([x for _, x, _ in inst], float), eps, budgets,
-                       stop=stop, **params)
+        r = synthetic.run([f for f, _, _ in inst], rule, np.array([x for _, x, _ in inst], float), eps, budgets,
+                          stop=stop, **params)
         return r.iterations.astype(float), r.status
 
     rows, data = _upper_claim(claim_id, settings, rule, params_of, bound_fns, statuses, statement,
@@ -266,8 +264,7 @@ def vankov_nonconvex_claim(settings):
 
 def _convex_instances(L0, L1, eps):
     """The class instances with a minimiser at 0 (convex radial profiles); R = |x0|."""
-    convex = (profiles.EXP, profiles.SLOW, profiles.COSH, profiles.POWER)
-    return [(f, x, i) for f, x, i in _class_instances(L0, L1, eps) if f.kind in convex]
+    return [(f, x, i) for f, x, i in _class_instances(L0, L1, eps) if f.convex and f.lift == "radial"]
 
 
 def vankov_convex_claim(settings):
@@ -348,10 +345,11 @@ def koloskova(settings):
     x0 = np.full(n_s, 1.0 / L)  # ||grad f(x0)|| = 1, above every floor of the grid
     for c in cs + [None]:
         kw = {"rule": "torch-clip", "lr": lr, "max_norm": c} if c is not None else {"rule": "sgd", "h": lr}
-        r = S.run(fam, x0=x0, eps=1e-12, max_iter=n, noise="bounded-adversarial", tau=tau, seed=settings["seed"],
-                  p_plus=p, stop="never", checkpoints=ck, **kw)
-        floors.append(float(np.median(r.trace[:, late].mean(axis=1))))  # per seed: mean ||grad|| in the 2nd half
-        bands.append(np.percentile(r.trace, [25, 50, 75], axis=0).tolist())
+        r = synthetic.run(fam, x0=x0, eps=1e-12, max_iter=n, noise="bounded-adversarial", tau=tau,
+                          seed=settings["seed"], noise_params={"p_plus": p}, stop="never", record=ck, **kw)
+        trace = r.trace["grad_norm"]
+        floors.append(float(np.median(trace[:, late].mean(axis=1))))  # per seed: mean ||grad|| in the 2nd half
+        bands.append(np.percentile(trace, [25, 50, 75], axis=0).tolist())
         preds.append(koloskova_mean_field_floor(tau, p, c, L) if c is not None else 0.0)
     sigma = tau * math.sqrt(p / (1 - p))
     clipped = np.array(floors[:-1])
@@ -386,8 +384,9 @@ def head_rules(L0, L1, M, tau, budget):
         "clipped (Thm 3)": ("clipped", {"eta_c": eta_c, "gamma": gamma}),
         "normalized (NGD)": ("normalized", {"eta_n": eta_n, "beta": beta}),
         "torch-clip (= Thm 3)": ("torch-clip", {"lr": lr, "max_norm": c}),
-        "sgd (Thm 8, T = budget)": ("sgd", {"h": SR.thm8_step(L1, M, tau, budget)}),
-        "clipped-sgd (Thm 7, T = budget)": ("clipped-sgd", {"eta": SR.thm7_eta(L0, L1, tau, budget), "L1": L1}),
+        "sgd (Thm 8, T = budget)": ("sgd", {"h": steps.zhsj_thm8_step(L1, M, tau, budget)}),
+        "clipped-sgd (Thm 7, T = budget)": ("clipped-sgd", {"eta": steps.zhsj_thm7_eta(L0, L1, tau, budget),
+                                                            "L1": L1}),
         "l0l1-gd (eta 1/2)": ("l0l1-gd", {"eta": 0.5, "L0": L0, "L1": L1}),
         "vankov-star": ("vankov-star", {"L0": L0, "L1": L1}),
         "vankov-si": ("vankov-si", {"L0": L0, "L1": L1}),
@@ -406,8 +405,8 @@ def head_to_head(settings):
         pair = F.lower_bound_pair(L0, L1, M, eps)
         for name, (rule, params) in head_rules(L0, L1, M, tau, budget).items():
             x0 = np.array([pair.x_exp] * n_s + [pair.x_slow] * n_s)
-            r = S.run_many([pair.exp] * n_s + [pair.slow] * n_s, rule, x0, eps, budget, noise=noise, tau=tau,
-                           seed=settings["seed"], **params)
+            r = synthetic.run([pair.exp] * n_s + [pair.slow] * n_s, rule, x0, eps, budget, noise=noise, tau=tau,
+                              seed=settings["seed"], **params)
             t = r.t_eps()
             worst = max(float(np.median(t[:n_s])), float(np.median(t[n_s:])))  # worst member, median over seeds
             table.setdefault(name, []).append(None if not math.isfinite(worst) else worst)

@@ -1,9 +1,9 @@
-"""Experiments on constructed (L0,L1)-smooth functions: families, step rules and batch runners."""
-from ._kernel_cache import drop_stale_kernels
+"""Experiments on functions with certified (L0,L1): functions, step rules, noise, and the one batch runner."""
+from .certify import certify, smallest_L0  # the functions (their module stays importable as .certify)
+from .functions import Function, Profile1D
+from .result import BUDGET, CONVERGED, DIVERGED, RunResult, Status
+from .rules import Rule
+from .run import run
 
-drop_stale_kernels()  # before any kernel is loaded from disk
-
-from .batch import run, run_many
-from .result import BUDGET, CONVERGED, DIVERGED, RunResult
-
-__all__ = ["run", "run_many", "RunResult", "CONVERGED", "BUDGET", "DIVERGED"]
+__all__ = ["Function", "Profile1D", "Rule", "run", "certify", "smallest_L0", "RunResult", "Status", "CONVERGED",
+           "BUDGET", "DIVERGED"]

@@ -1,77 +1,65 @@
-"""numba-cuda batch runner: the same profiles and rules as the CPU runner, one GPU thread per instance.
+"""The CUDA backend of `run`: the per-instance arrays live on the device for the whole run; each launch is a slice.
 
-Without a GPU it runs under the CUDA simulator (NUMBA_ENABLE_CUDASIM=1, set before numba is imported): pure
-Python speed, for checking correctness on tiny batches. fastmath stays off, as on the CPU.
+Without a GPU it runs under numba-cuda's simulator (NUMBA_ENABLE_CUDASIM=1, set before numba is imported): pure
+Python speed, for checking correctness on tiny batches. bench/bench_gpu.py measures it on a real device.
 """
-import math
-
+import numba
 import numpy as np
 from numba import cuda
 
-from . import profiles, rules
-from .result import BUDGET, CONVERGED, DIVERGED
+from . import kernels
+from .lanes import RUNNING
 
-profile = cuda.jit(device=True)(profiles.profile)
-step_size = cuda.jit(device=True)(rules.step_size)
-
-
-@cuda.jit
-def _kernel(kinds, fparams, x, rule_ids, rparams, eps, max_iter, iters, status, f_final, g_final):
-    i = cuda.grid(1)
-    if i >= x.shape[0]:
-        return
-    dim = x.shape[1]
-    kind, rule = kinds[i], rule_ids[i]
-    p0, p1, p2 = fparams[i, 0], fparams[i, 1], fparams[i, 2]
-    q0, q1, q2 = rparams[i, 0], rparams[i, 1], rparams[i, 2]
-    for t in range(max_iter[i] + 1):
-        if dim == 1:
-            arg = x[i, 0]
-        else:
-            r2 = 0.0
-            for j in range(dim):
-                r2 += x[i, j] * x[i, j]
-            arg = math.sqrt(r2)
-        f, d, dd = profile(kind, p0, p1, p2, arg)
-        g = abs(d)
-        st = -1
-        if not math.isfinite(g):  # the same stopping tests, in the same order, as synthetic/cpu.py
-            st = DIVERGED
-        elif g <= eps[i]:
-            st = CONVERGED
-        elif t == max_iter[i]:
-            st = BUDGET
-        if st >= 0:
-            iters[i], status[i], f_final[i], g_final[i] = t, st, f, g
-            return
-        h = step_size(rule, q0, q1, q2, g)
-        if dim == 1:
-            x[i, 0] = x[i, 0] - h * d
-        else:
-            scale = 1.0 - h * d / arg
-            for j in range(dim):
-                x[i, j] *= scale
+THREADS = 128               # threads per block
+STEPS_PER_SLICE = 2**20     # steps per thread per launch on a device (about 0.1 s of work)
+SIMULATED_STEPS = 2**12     # the simulator runs Python: shorter slices keep Ctrl-C prompt
 
 
 def available():
     """True when a CUDA device (or the simulator) can run kernels."""
     try:
         return bool(cuda.is_available())
-    except Exception:  # a broken driver install should read as "no device", not crash the caller
+    except Exception:  # a broken driver install reads as "no device", not a crash of the caller
         return False
 
 
-def run_batch(kinds, fparams, x0, rule_ids, rparams, eps, max_iter, order=None, chunks=None):
-    """Same inputs and outputs as synthetic.cpu.run_batch (order and chunks do not matter on a GPU)."""
+def _simulated():
+    return bool(numba.config.ENABLE_CUDASIM)
+
+
+def _launch_shape(n):
+    if _simulated():
+        return 1, min(n, 8)  # the simulator runs each thread as a Python thread: keep the block small
+    try:
+        sms = cuda.get_current_device().MULTIPROCESSOR_COUNT
+    except Exception:
+        sms = 1
+    blocks = max(1, min(-(-n // THREADS), 8 * sms))  # persistent threads: a few blocks per multiprocessor
+    return blocks, THREADS
+
+
+def run_rows(function, rule, noise, dim, math, rows, P, stop, state, common, interrupt):
+    """Run the instances `rows` on the device, updating the host arrays of `state` in place (see run.py); stop
+    is the integer code of the stopping rule."""
     if not available():
-        raise ValueError("backend: no CUDA device found (set NUMBA_ENABLE_CUDASIM=1 for the simulator)")
-    n = x0.shape[0]
-    x = np.array(x0, dtype=float, copy=True)
-    iters = np.zeros(n, np.int64)
-    status = np.zeros(n, np.int8)
-    f_final = np.zeros(n)
-    g_final = np.zeros(n)
-    threads = 64
-    _kernel[(n + threads - 1) // threads, threads](kinds, fparams, x, rule_ids, rparams, eps, max_iter, iters,
-                                                   status, f_final, g_final)
-    return iters, status, f_final, g_final
+        raise ValueError("backend: no CUDA device found (install the cuda extra; without a GPU set "
+                         "NUMBA_ENABLE_CUDASIM=1 for the simulator)")
+    kernel = kernels.cuda_run_kernel(function, rule, noise, dim, math)
+    budget = SIMULATED_STEPS if _simulated() else STEPS_PER_SLICE
+    names = ("X", "T", "S", "MOM", "HIT", "RJ", "STATUS", "F", "G", "RF", "RG", "RX")
+    dev = {k: cuda.to_device(np.ascontiguousarray(state[k])) for k in names}
+    fixed = {k: cuda.to_device(np.ascontiguousarray(v)) for k, v in common.items() if k != "NOISE"}
+    dP = cuda.to_device(np.ascontiguousarray(P))
+    pending = rows
+    while pending.size:
+        blocks, threads = _launch_shape(pending.size)
+        kernel[blocks, threads](cuda.to_device(pending), cuda.to_device(np.zeros(1, np.int64)), budget, dP,
+                                dev["X"], dev["T"], dev["S"], dev["MOM"], dev["HIT"], dev["RJ"], dev["STATUS"],
+                                dev["F"], dev["G"], fixed["EPS"], fixed["FSTAR"], fixed["MAXIT"], fixed["Q"],
+                                fixed["SEED"], fixed["STREAM"], fixed["TAU"], fixed["NA"], stop, common["NOISE"],
+                                fixed["CK"], dev["RF"], dev["RG"], dev["RX"])
+        status = dev["STATUS"].copy_to_host()  # the one host sync of a slice
+        interrupt.check()
+        pending = pending[status[pending] == RUNNING]
+    for k in names:
+        state[k][...] = dev[k].copy_to_host()

@@ -117,14 +117,14 @@ def test_same_seed_same_result():
 
 
 def test_rules_agree_with_the_runner_step_sizes():
-    """Independent implementation: synthetic.rules.step_size of the current runner."""
+    """Independent implementation: the step functions of the runner's rules (clipcheck.synthetic.rules)."""
     state = np.zeros(1)
     for g in (1e-3, 0.5, 2.0, 40.0):
-        assert RULES["gd"].step(g, state, np.array([0.3]), 0) == runner_rules.step_size(runner_rules.GD, 0.3, 0, 0, g)
-        for name, rid in (("clipped", runner_rules.CLIPPED), ("normalized", runner_rules.NORMALIZED)):
+        assert RULES["gd"].step(g, state, np.array([0.3]), 0) == runner_rules.gd(g, state, np.array([0.3]), 0)
+        for name in ("clipped", "normalized"):
             q = np.array([0.1, 3.0])
-            assert RULES[name].step(g, state, q, 0) == pytest.approx(runner_rules.step_size(rid, 0.1, 3.0, 0, g),
-                                                                     rel=1e-15)
+            assert RULES[name].step(g, state, q, 0) == pytest.approx(
+                runner_rules.RULES[name].step(g, state, q, 0), rel=1e-15)
     assert RULES["gd-thm6"].step(1.0, state, np.array([1.0, 2.0, 3.0]), 0) == steps.zhsj_thm6_step(1.0, 2.0, 3.0)
 
 

@@ -16,6 +16,20 @@ def test_readme_example_runs_and_respects_zhsj_thm3(capsys):
     assert (res.status == 0).all() and (res.iterations <= bound).all()
 
 
+def test_readme_own_function_rule_and_bound_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    # the open-runner issue's worked example: a SymPy function certified by intervals, a user's rule, a bound check
+    block = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "Rule.from_numba" in b][0]
+    monkeypatch.chdir(tmp_path)  # it writes its figure into the working directory
+    path = tmp_path / "example.py"  # a file, so that the user's njit rule has a source the kernels can paste
+    path.write_text(block)
+    scope = {"__name__": "readme_example"}
+    exec(compile(block, str(path), "exec"), scope)
+    out = capsys.readouterr().out.split("\n")
+    assert out[0] == "certified"  # ||x||^4/4 has sup ratio 3/3.1 at (1.1, 2): an interval proof closes
+    assert out[1].startswith("holds") and scope["check"].holds
+    assert (tmp_path / "soft_clip_check.png").stat().st_size > 1000
+
+
 def test_ci_runs_the_readme_commands():
     commands = re.findall(r"```bash\n(.*?)\n```", README, re.S)[:2]
     ci = (ROOT / ".ci" / "run").read_text()

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clipcheck import synthetic
-from clipcheck.synthetic import functions as F
+from clipcheck.synthetic import catalogue as F
 from clipcheck.synthetic import rules
 from clipcheck.synthetic.result import BUDGET, CONVERGED, DIVERGED
 from clipcheck.theory import bounds, steps
@@ -50,7 +50,7 @@ CASES = [
 @pytest.mark.parametrize("fam, rule, params", CASES, ids=lambda c: getattr(c, "name", str(c)))
 def test_numba_runner_matches_numpy_reference(fam, rule, params):
     x0 = np.array([fam.start_for_gap(D) for D in (0.3, 2.0, 20.0)])
-    x0 = np.concatenate([x0, -x0]) if fam.radial else x0
+    x0 = np.concatenate([x0, -x0]) if fam.lift == "radial" else x0
     res = synthetic.run(fam, rule, x0, 1e-4, 3000, **params)
     it, status = reference_run(fam, rule, x0, 1e-4, 3000, **params)
     np.testing.assert_array_equal(res.iterations, it)  # same arithmetic, so identical counts
@@ -101,7 +101,7 @@ def test_radial_lift_counts_match_the_line(seed):
 @given(eta_c=st.floats(1e-4, 10), gamma=st.floats(1e-4, 1e4), g=st.floats(1e-8, 1e8))
 def test_clipped_step_invariants(eta_c, gamma, g):
     # ZHSJ section 2: h_c = min(eta_c, gamma eta_c / g), so h_c <= eta_c and the step length h_c g <= gamma eta_c
-    h = rules.step_size(rules.CLIPPED, eta_c, gamma, 0.0, g)
+    h = rules.clipped(g, None, (eta_c, gamma), 0)
     assert h <= eta_c and h * g <= gamma * eta_c * (1 + 1e-15)
 
 
@@ -131,10 +131,16 @@ def test_zhsj_thm4_derived_on_the_pair():
 @pytest.mark.parametrize("kwargs, name", [
     (dict(rule="sgd-typo"), "rule"), (dict(h=-1.0), "h"), (dict(eps=0.0), "eps"), (dict(max_iter=0), "max_iter"),
     (dict(x0=[np.nan]), "x0"), (dict(gamma=1.0), "gamma"), (dict(rule="clipped"), "eta_c"),
-    (dict(x0=np.ones((2, 3)), family=F.logistic()), "x0"),
+    (dict(x0=np.ones((2, 3)), function=F.logistic()), "x0"), (dict(eps="1e-3"), "eps"), (dict(x0=[1, "2"]), "x0"),
+    (dict(eps=True), "eps"), (dict(x0=[1 + 2j]), "x0"), (dict(x0=np.ones((3, 0))), "x0"),
+    (dict(max_iter=2**63 - 1), "max_iter"), (dict(max_iter=1e19), "max_iter"), (dict(h=np.inf), "h"),
+    (dict(function="f_exp"), "function"), (dict(noise="pink"), "noise"), (dict(tau=0.1), "tau"),
+    (dict(stop="soon"), "stop"), (dict(backend="tpu"), "backend"), (dict(seed=-1), "seed"),
+    (dict(record=[3, 2]), "record"), (dict(math="fast"), "math"), (dict(extra=1.0), "extra"),
 ])
 def test_bad_input_names_the_argument(kwargs, name):
-    args = dict(family=F.f_exp(1.0, 1.0), rule="gd", x0=[1.0], eps=1e-3, max_iter=10, h=0.1)
+    # the boundary refuses what it cannot run, with the argument's name first (issue 10, item 4)
+    args = dict(function=F.f_exp(1.0, 1.0), rule="gd", x0=[1.0], eps=1e-3, max_iter=10, h=0.1)
     args.update(kwargs)
     if args["rule"] == "clipped":
         args.pop("h")
@@ -156,3 +162,12 @@ def test_clipped_counts_are_invariant_under_rescaling(L0, L1, M, seed):
                       eta_c=L0 * eta_c, gamma=gamma * L1 / L0)
     assert a.status[0] == b.status[0] == CONVERGED
     assert abs(int(a.iterations[0]) - int(b.iterations[0])) <= 1
+
+
+def test_degenerate_constants_are_refused_before_any_kernel_runs():
+    # issue 10 item 2: these calls returned leftover memory (status 46, 8e18 iterations) from a failing kernel
+    with pytest.raises(ValueError, match="^df"):
+        synthetic.run(F.f_exp(1, 1), "sgd", [5.0], 0.5, 100, noise="student-t", tau=0.1,
+                      noise_params={"df": 1e-10}, h=0.01)
+    with pytest.raises(ValueError, match="^L1"):
+        F.f_exp(1.0, 1e-200)  # L1^2 underflows to 0

@@ -135,3 +135,26 @@ def li_constant_step(L0, L1, delta):
     G_scaled = float(bounds.fact_m(L0 * 2.0**-64, L1, delta * 2.0**-64))
     with np.errstate(over="ignore", divide="ignore"):
         return float(np.ldexp(1.0 / (L0 * 2.0**-64 + float(bounds._product([LI_STEP_L1, L1, G_scaled]))), -64)), L
+
+
+def zhsj_thm7_eta(L0, L1, tau, T):
+    """ZHSJ-Thm7 [paper]: eta = min{1/(20 L0), 1/(128 L1 tau), 1/sqrt(T)} for clipped SGD with the step
+    min{1/(16 eta L1 (||g|| + tau)), eta} over T iterations (A1-A3, A5: ||g_hat - grad f|| <= tau a.s.). A term
+    whose denominator is 0 drops out (its bound is +inf)."""
+    L0, L1, tau = (_scalar(n, v, nonnegative) for n, v in (("L0", L0), ("L1", L1), ("tau", tau)))
+    T = _scalar("T", T, positive)
+    terms = [1.0 / math.sqrt(T)] + ([1.0 / (20.0 * L0)] if L0 > 0 else [])
+    if L1 > 0 and tau > 0:
+        terms.append(float(bounds._product([1.0], [128.0, L1, tau])))
+    return min(terms)
+
+
+def zhsj_thm8_step(L1, M, tau, T):
+    """ZHSJ-Thm8 [paper]: the fixed SGD step h = min{1/sqrt(T), 1/(L1 (M + tau))} (A1-A5; only the shape of its
+    bound is known, THEOREMS.md 3). A zero denominator drops its term."""
+    L1, M, tau = (_scalar(n, v, nonnegative) for n, v in (("L1", L1), ("M", M), ("tau", tau)))
+    T = _scalar("T", T, positive)
+    terms = [1.0 / math.sqrt(T)]
+    if L1 > 0 and M + tau > 0:
+        terms.append(float(bounds._product([1.0], [L1, M + tau])))
+    return min(terms)

@@ -1,0 +1,108 @@
+"""The CUDA kernel template: persistent threads, each running one instance at a time from a shared queue.
+
+Pasted and specialised by kernels.py like lanes.py (the same VALUE_GRAD, SCALES, BETA, PERTURB, HAS_NOISE,
+HAS_MOMENTUM, DIM, SK bindings, here in their plain form: one instance per thread, local arrays). A thread whose
+instance finishes takes the next one from the queue at once (an atomic cursor), so a warp never waits for its
+slowest instance to start new work: the refill design. A launch is a slice: each thread stops after `budget`
+steps and saves its instance's state to the per-instance arrays, so the host can stop between launches (Ctrl-C)
+and look at no more than the status array per slice. The arithmetic and its order are those of lanes.py, so CPU
+and CUDA give identical iteration counts.
+"""
+import math
+
+import numba
+from numba import cuda
+
+from . import rng
+
+RUNNING = -1
+CONVERGED, BUDGET, DIVERGED = 0, 1, 2
+STOP_GRAD, STOP_GAP, STOP_NEVER = 0, 1, 2
+
+
+def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED, STREAM,
+              TAU, NA, stop, noise, CK, RF, RG, RX):
+    x = cuda.local.array(DIM, numba.float64)
+    g = cuda.local.array(DIM, numba.float64)
+    gh = cuda.local.array(DIM, numba.float64)
+    m = cuda.local.array(DIM, numba.float64)
+    s = cuda.local.array(SK_LOCAL, numba.float64)
+    steps = 0
+    while steps < budget:
+        k = cuda.atomic.add(cursor, 0, 1)
+        if k >= order.shape[0]:
+            return
+        i = order[k]
+        p = P[i]
+        q = Q[i]
+        for j in range(DIM):
+            x[j] = X[i, j]
+            m[j] = MOM[i, j]
+        for j in range(SK):
+            s[j] = S[i, j]
+        t = T[i]
+        hit = HIT[i]
+        rj = RJ[i]
+        eps = EPS[i]
+        fstar = FSTAR[i]
+        while True:
+            f = VALUE_GRAD(x, p, g)
+            gn2 = 0.0
+            for j in range(DIM):
+                gn2 += g[j] * g[j]
+            gn = math.sqrt(gn2)
+            bad = not ((abs(f) < math.inf) & (gn < math.inf))
+            met = (f - fstar <= eps) if stop == STOP_GAP else (gn <= eps)
+            if met and hit < 0:
+                hit = t
+            if t == CK[rj]:
+                RF[i, rj] = f
+                RG[i, rj] = gn
+                for j in range(DIM):
+                    RX[i, rj, j] = x[j]
+                rj += 1
+            out = DIVERGED if bad else (CONVERGED if (met and stop != STOP_NEVER) else (
+                BUDGET if t >= MAXIT[i] else RUNNING))
+            if out != RUNNING:
+                if out == BUDGET and hit >= 0:
+                    out = CONVERGED  # stop "never": the first t that met the target
+                    t = hit
+                STATUS[i] = out
+                T[i] = t
+                F[i] = f
+                G[i] = gn
+                HIT[i] = hit
+                for j in range(DIM):
+                    X[i, j] = x[j]
+                break
+            if steps >= budget:  # pause: the next launch resumes here
+                for j in range(DIM):
+                    X[i, j] = x[j]
+                    MOM[i, j] = m[j]
+                for j in range(SK):
+                    S[i, j] = s[j]
+                T[i] = t
+                HIT[i] = hit
+                RJ[i] = rj
+                return
+            ghn = gn
+            if HAS_NOISE:
+                ghn = PERTURB(noise, rng.counter_key(SEED[i], STREAM[i], t), TAU[i], NA[i], g, gn, gh)
+            else:
+                for j in range(DIM):
+                    gh[j] = g[j]
+            mn = 0.0
+            if HAS_MOMENTUM:
+                beta = BETA(q, t)
+                beta = 0.0 if t == 0 else beta
+                mn2 = 0.0
+                for j in range(DIM):
+                    m[j] = beta * m[j] + (1.0 - beta) * gh[j]
+                    mn2 += m[j] * m[j]
+                mn = math.sqrt(mn2)
+            hm, hg = SCALES(mn, ghn, s, q, t)
+            hg = 0.0 if ghn == 0.0 else hg
+            for j in range(DIM):
+                x[j] = x[j] - (hm * m[j] + hg * gh[j])
+            t += 1
+            steps += 1

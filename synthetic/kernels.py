@@ -1,0 +1,284 @@
+"""The kernel factory: one compiled kernel per (function, rule, noise, dimension, target), cached on disk.
+
+The kernel's source is generated (source.py pastes the function, the rule, the noise model and a template of
+lanes.py or cuda_lanes.py into one module), written into a cache folder under a name that is a digest of that
+text, the library modules it imports, Numba's and Python's versions, and then imported, so that Numba's own
+on-disk cache works for built-in and user functions alike and no edit can leave a stale kernel behind: a changed
+source is a new file. The cache folder is $CLIPCHECK_KERNEL_CACHE, else $XDG_CACHE_HOME/clipcheck (or
+~/.cache/clipcheck), else a folder in the system's temporary directory; if none is writable, kernels are compiled
+in memory (one warning) and nothing is cached.
+"""
+import hashlib
+import importlib
+import inspect
+import os
+import sys
+import tempfile
+import threading
+import types
+import warnings
+from pathlib import Path
+
+import numba
+
+from . import lanes
+from . import noise as N
+from . import rules as R
+from .source import Constant, Imported, Paste, Unit, python_function
+
+LANES = 16   # instances stepped side by side per thread (LLVM vectorises the lane loop from 16 lanes up)
+TARGETS = ("cpu", "cuda", "python")
+MATHS = ("clipcheck", "libm")
+_LIBRARY = ("mathfns", "libm", "rng", "atomics")  # imported by generated modules: their sources key them
+_LOCK = threading.Lock()
+_MODULES = {}
+
+
+def _writable(folder):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}-{threading.get_ident()}"
+        probe.write_text("")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def cache_folder():
+    """Where generated kernel modules (and Numba's cache of them) live; None when nothing is writable."""
+    tag = f"kernels-numba{numba.__version__}-py{sys.version_info[0]}{sys.version_info[1]}"
+    candidates = []
+    if os.environ.get("CLIPCHECK_KERNEL_CACHE"):
+        candidates.append(Path(os.environ["CLIPCHECK_KERNEL_CACHE"]))
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    candidates.append(Path(base) / "clipcheck" / tag)
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    candidates.append(Path(tempfile.gettempdir()) / f"clipcheck-{uid}" / tag)
+    for folder in candidates:
+        if _writable(folder):
+            return folder
+    return None
+
+
+_WARNED = []
+
+
+def _library_digest():
+    digest = hashlib.sha1()
+    here = Path(__file__).resolve().parent
+    for name in _LIBRARY:
+        path = here / f"{name}.py"
+        if path.exists():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _load(text, stem):
+    """Import the generated module `text` (from the cache folder when there is one)."""
+    folder = cache_folder()
+    text = text.replace("_CACHE_ = None", f"_CACHE_ = {folder is not None}")
+    key = hashlib.sha1(f"{text}\n{numba.__version__}\n{sys.version}\n{_library_digest()}".encode()).hexdigest()[:20]
+    name = f"clipcheck_kernel_{stem}_{key}"
+    with _LOCK:
+        if name in _MODULES:
+            return _MODULES[name]
+        if folder is None:
+            if not _WARNED:
+                _WARNED.append(True)
+                warnings.warn("clipcheck: no writable folder for compiled kernels (set CLIPCHECK_KERNEL_CACHE); "
+                              "kernels are compiled in memory and not cached", RuntimeWarning, stacklevel=3)
+            module = types.ModuleType(name)
+            sys.modules[name] = module  # other generated modules import it by name
+            exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+        else:
+            path = folder / f"{name}.py"
+            if not path.exists():
+                tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+                tmp.write_text(text)
+                os.replace(tmp, path)  # atomic: a concurrent process sees the whole file or none
+            # imported by name from a folder on sys.path: Numba's cache rebuilds a kernel's environment by
+            # importing its module by name, so the module must be importable in any later process
+            if str(folder) not in sys.path:
+                sys.path.append(str(folder))
+            importlib.invalidate_caches()
+            module = importlib.import_module(name)
+        _MODULES[name] = module
+        return module
+
+
+def _arrays(fn, positions):
+    names = list(inspect.signature(python_function(fn)).parameters)
+    return tuple(names[i] for i in positions)
+
+
+def _no_perturb(code, key, tau, a, g, gnorm, out):
+    return gnorm
+
+
+def _no_hess(x, p):
+    return 0.0
+
+
+def _substitutions(math):
+    if math not in MATHS:
+        raise ValueError(f"math must be one of {', '.join(map(repr, MATHS))}; got {math!r}")
+    return {"clipcheck.synthetic.mathfns": "clipcheck.synthetic.libm"} if math == "libm" else {}
+
+
+def _emit(unit, entries, target):
+    """The module text: pasted functions, then each wrapped for the target (entries: mangled name -> kind).
+    Non-entry functions are inlined at Numba's level (inline='always'): a call left to LLVM still costs a
+    reference count on every array argument, which blocks vectorisation; Numba's inliner needs the source file,
+    so a module compiled in memory (no cache folder) leaves them as calls."""
+    lines = [unit.source(), "_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'", ""]
+    if target == "cpu":
+        lines.append("import numba as _numba_")
+        for name in unit.functions:
+            kind = entries.get(name)
+            if kind == "parallel":
+                lines.append(f"{name} = _numba_.njit(parallel=True, error_model='numpy', cache=_CACHE_)({name})")
+            elif kind == "threaded":  # run by several Python threads at once: it must release the GIL
+                lines.append(f"{name} = _numba_.njit(nogil=True, error_model='numpy', cache=_CACHE_)({name})")
+            elif unit._fn_of[name].__module__ == lanes.__name__:  # the template's cold paths, called by workers
+                lines.append(f"{name} = _numba_.njit(nogil=True, error_model='numpy', cache=_CACHE_)({name})")
+            elif kind == "entry":
+                lines.append(f"{name} = _numba_.njit(error_model='numpy', cache=_CACHE_)({name})")
+            else:
+                lines.append(f"{name} = _numba_.njit(error_model='numpy', inline=_INLINE_)({name})")
+    elif target == "cuda":
+        lines.append("from numba import cuda as _cuda_")
+        for name in unit.functions:
+            device = "" if entries.get(name) else "device=True"
+            lines.append(f"{name} = _cuda_.jit({device})({name})")
+    return "\n".join(lines) + "\n"
+
+
+def _function_bindings(fn):
+    vg = fn.value_grad
+    return vg, dict(getattr(fn, "bindings", {}) or {})
+
+
+_BUILT = {}
+
+
+def _memo(kind, function, *rest):
+    """Key of a built kernel: generating and hashing its source costs milliseconds, so a process does it once
+    per (function source, bindings, hess_norm, rule, noise, dimension, math)."""
+    vg, fb = _function_bindings(function) if function is not None else (None, {})
+    return (kind, vg, tuple(sorted(fb.items(), key=lambda kv: kv[0])), getattr(function, "hess_norm", None)) + rest
+
+
+def cpu_run_kernel(function, rule, noise, dim, math="clipcheck"):
+    """The worker kernel of lanes.py specialised to (value_grad, rule, noise or not, dimension)."""
+    key = _memo("run", function, rule, noise is not None, int(dim), math)
+    if key not in _BUILT:
+        _BUILT[key] = _cpu_run_kernel(function, rule, noise, dim, math)
+    return _BUILT[key]
+
+
+def _layout(dim, state_size):
+    return {"DIM": Constant(int(dim)), "LANES": Constant(LANES), "SK": Constant(int(state_size)),
+            **{k: Constant(v) for k, v in lanes.layout(int(dim), int(state_size)).items()}}
+
+
+def _cold_paths(dim, state_size):
+    """The lane template's cold paths (fill, attend, pause) for (DIM, SK): one cached module shared by every
+    kernel of that shape, so each new (function, rule) compiles only its hot loop."""
+    key = ("cold", int(dim), int(state_size))
+    if key not in _BUILT:
+        unit = Unit()
+        bindings = _layout(dim, state_size)
+        names = {n: unit.add(getattr(lanes, n), bindings) for n in ("fill", "attend", "pause")}
+        module = _load(_emit(unit, {}, "cpu"), "cold")
+        _BUILT[key] = {n.upper(): Imported(module.__name__, m) for n, m in names.items()}
+    return _BUILT[key]
+
+
+def _cpu_run_kernel(function, rule, noise, dim, math):
+    unit = Unit(_substitutions(math))
+    vg, fb = _function_bindings(function)
+    parts = R.parts(rule)
+    bindings = {
+        "VALUE_GRAD": Paste(vg, _arrays(vg, (0, 1, 2)), fb),
+        "SCALES": Paste(parts.scales, _arrays(parts.scales, (2, 3)), parts.bindings),
+        "BETA": Paste(parts.momentum, _arrays(parts.momentum, (0,))),
+        "PERTURB": Paste(N.perturb if noise else _no_perturb, _arrays(_no_perturb, (4, 6))),
+        "HAS_NOISE": Constant(noise is not None), "HAS_MOMENTUM": Constant(rule.scales is not None),
+        **_layout(dim, rule.state_size), **_cold_paths(dim, rule.state_size),
+    }
+    entry = unit.add(lanes.worker, bindings)
+    module = _load(_emit(unit, {entry: "threaded"}, "cpu"), "run")
+    return getattr(module, entry)
+
+
+def cuda_run_kernel(function, rule, noise, dim, math="clipcheck"):
+    """The CUDA kernel cuda_lanes.run_slice specialised like cpu_run_kernel (one instance per thread)."""
+    key = _memo("cuda", function, rule, noise is not None, int(dim), math)
+    if key not in _BUILT:
+        from . import cuda_lanes  # imports numba.cuda: only when a CUDA kernel is asked for
+        unit = Unit(_substitutions(math))
+        vg, fb = _function_bindings(function)
+        parts = R.parts(rule)
+        bindings = {
+            "VALUE_GRAD": Paste(vg, (), fb), "SCALES": Paste(parts.scales, (), parts.bindings),
+            "BETA": Paste(parts.momentum), "PERTURB": Paste(N.perturb if noise else _no_perturb),
+            "HAS_NOISE": Constant(noise is not None), "HAS_MOMENTUM": Constant(rule.scales is not None),
+            "DIM": Constant(int(dim)), "SK": Constant(int(rule.state_size)),
+            "SK_LOCAL": Constant(max(int(rule.state_size), 1)),
+        }
+        entry = unit.add(cuda_lanes.run_slice, bindings)
+        _BUILT[key] = getattr(_load(_emit(unit, {entry: "kernel"}, "cuda"), "cuda"), entry)
+    return _BUILT[key]
+
+
+def cpu_evaluator(function, dim, math="clipcheck"):
+    """lanes.evaluate_points for one function: (X, P, F, G, H) -> fills f, grad f, ||Hess f|| per row of X."""
+    key = _memo("eval", function, int(dim), math)
+    if key not in _BUILT:
+        _BUILT[key] = _cpu_evaluator(function, dim, math)
+    return _BUILT[key]
+
+
+def _cpu_evaluator(function, dim, math):
+    unit = Unit(_substitutions(math))
+    vg, fb = _function_bindings(function)
+    hess = getattr(function, "hess_norm", None)
+    bindings = {"VALUE_GRAD_POINT": Paste(vg, (), fb), "HESS_NORM": Paste(hess or _no_hess, (), fb),
+                "WITH_HESS": Constant(hess is not None), "DIM": Constant(int(dim))}
+    entry = unit.add(lanes.evaluate_points, bindings)
+    module = _load(_emit(unit, {entry: "entry"}, "cpu"), "eval")
+    return getattr(module, entry)
+
+
+def python_functions(function, math="clipcheck"):
+    """(value_grad, hess_norm or None) as plain Python functions with the function's bindings resolved: the
+    arithmetic of the kernels, one point at a time, for reference loops."""
+    key = _memo("py", function, math)
+    if key not in _BUILT:
+        _BUILT[key] = _python_functions(function, math)
+    return _BUILT[key]
+
+
+def _python_functions(function, math):
+    unit = Unit(_substitutions(math))
+    vg, fb = _function_bindings(function)
+    name = unit.add(vg, fb)
+    hess = getattr(function, "hess_norm", None)
+    hname = unit.add(hess, fb) if hess is not None else None
+    module = _load(_emit(unit, {}, "python"), "py")
+    return getattr(module, name), (getattr(module, hname) if hname else None)
+
+
+def python_rule(rule, math="clipcheck"):
+    """(scales, momentum) of a rule as plain Python functions (see python_functions)."""
+    key = _memo("pyrule", None, rule, math)
+    if key in _BUILT:
+        return _BUILT[key]
+    unit = Unit(_substitutions(math))
+    parts = R.parts(rule)
+    s = unit.add(parts.scales, parts.bindings)
+    m = unit.add(parts.momentum)
+    module = _load(_emit(unit, {}, "python"), "pyrule")
+    _BUILT[key] = getattr(module, s), getattr(module, m)
+    return _BUILT[key]

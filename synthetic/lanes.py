@@ -1,0 +1,249 @@
+"""The CPU kernel template: LANES instances stepped side by side per worker thread, in slices of bounded work.
+
+This module is never compiled as it stands. The kernel factory (kernels.py) pastes it into a generated module
+with its capitalised globals bound to one specialisation:
+    VALUE_GRAD(x, p, g, lane) -> f          the function's value_grad, lane version (source.py): each array
+                                            argument is passed as (shared array, first row, length)
+    SCALES(mnorm, gnorm, state, q, t, lane) the rule as (h_m, h_g); BETA(q, t, lane) its momentum
+    PERTURB(code, key, tau, a, g, gnorm, out, lane) the noise models; HAS_NOISE, HAS_MOMENTUM flags
+    DIM, LANES, SK                          the dimension, the number of lanes, the rule's state size
+    W_X, W_G, ... (the layout below)        rows of the lane arrays, constants of the specialisation
+so the hot loop holds no dispatch on kinds.
+
+Layout. Everything a lane holds lives in four (rows, LANES) arrays, so that LLVM sees few base pointers and
+constant row offsets and can vectorise the loop over lanes (with one array per quantity it cannot prove the
+stores independent and gives up):
+    W  floats written by the hot loop: x, grad f, g_hat, momentum m (DIM rows each), the rule's state and a copy
+       of it (SK rows each), f, ||grad f||
+    R  floats it only reads: eps, f*, tau, the noise shape, then the function's parameters (PK rows) and the
+       rule's (QK rows)
+    I  integers it writes: t, the first t that met the target, the outcome, the attention flag
+    J  integers it only reads: max_iter, the next checkpoint, the instance, seed, stream, the checkpoint index
+The hot loop is branch-free: every lane evaluates and steps. A lane whose instance needs attention (it finished,
+reached a checkpoint of the trace, or has no instance) takes no step ("masked": its iterate, t, momentum and state
+stay as they were) and raises a flag; a separate, rarely taken pass then records, finalises and refills. So each
+instance sees exactly the arithmetic of a one-at-a-time loop, whichever lane or thread runs it.
+
+Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance from a queue through an atomic cursor, and stop once
+the slice's step budget (an atomic counter) is spent, pausing their instances (their state goes back to the
+per-instance arrays). The caller runs slices until no instance is left, so Ctrl-C is honoured between slices.
+Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT first t that met the target (stop
+"never"), RJ next checkpoint index, STATUS (RUNNING until final), F and G final value and gradient norm.
+"""
+import math
+
+import numba
+import numpy as np
+
+from . import atomics, rng
+
+RUNNING = -1
+CONVERGED, BUDGET, DIVERGED = 0, 1, 2
+STOP_GRAD, STOP_GAP, STOP_NEVER = 0, 1, 2
+CHECK_EVERY = 64  # lane iterations between looks at the slice budget
+R_EPS, R_FSTAR, R_TAU, R_SHAPE, R_P = 0, 1, 2, 3, 4
+I_T, I_HIT, I_OUT, I_FLAG = 0, 1, 2, 3
+J_MAXIT, J_NEXT, J_ID, J_SEED, J_STREAM, J_RJ = 0, 1, 2, 3, 4, 5
+
+
+def layout(dim, state_size):
+    """Rows of W: the constants W_X, W_G, W_GH, W_M, W_S, W_SV, W_F, W_GN, W_ROWS of a specialisation."""
+    return {"W_X": 0, "W_G": dim, "W_GH": 2 * dim, "W_M": 3 * dim, "W_S": 4 * dim, "W_SV": 4 * dim + state_size,
+            "W_F": 4 * dim + 2 * state_size, "W_GN": 4 * dim + 2 * state_size + 1,
+            "W_ROWS": 4 * dim + 2 * state_size + 2}
+
+
+def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
+           STREAM, TAU, NA, stop, noise, CK, RF, RG, RX):
+    PK = P.shape[1]
+    QK = Q.shape[1]
+    R_Q = R_P + PK
+    W = np.zeros((W_ROWS, LANES))
+    R = np.zeros((R_P + PK + QK, LANES))
+    I = np.zeros((4, LANES), np.int64)
+    J = np.zeros((6, LANES), np.int64)
+    active = FILL(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
+                  NA, CK)
+    while active > 0:
+        done = 0
+        flagged = False
+        while done < CHECK_EVERY and not flagged:
+            done += 1
+            for lane in range(LANES):
+                # every array element is read unconditionally, then combined with selects and bitwise & and |:
+                # a load or a short-circuit inside a branch is control flow that stops the vectoriser
+                t = I[I_T, lane]
+                hit = I[I_HIT, lane]
+                eps = R[R_EPS, lane]
+                fstar = R[R_FSTAR, lane]
+                inactive = J[J_ID, lane] < 0
+                at_checkpoint = t == J[J_NEXT, lane]
+                at_budget = t >= J[J_MAXIT, lane]
+                f = VALUE_GRAD(W, W_X, DIM, R, R_P, PK, W, W_G, DIM, lane)
+                gn2 = 0.0
+                for j in range(DIM):
+                    gn2 += W[W_G + j, lane] * W[W_G + j, lane]
+                gn = math.sqrt(gn2)
+                bad = not ((abs(f) < math.inf) & (gn < math.inf))  # also true for NaN
+                met = (f - fstar <= eps) if stop == STOP_GAP else (gn <= eps)
+                I[I_HIT, lane] = t if (met & (hit < 0)) else hit
+                out = DIVERGED if bad else (CONVERGED if (met & (stop != STOP_NEVER)) else (
+                    BUDGET if at_budget else RUNNING))
+                exc = (out != RUNNING) | at_checkpoint | inactive
+                ghn = gn
+                if HAS_NOISE:
+                    key = rng.counter_key(J[J_SEED, lane], J[J_STREAM, lane], t)
+                    ghn = PERTURB(noise, key, R[R_TAU, lane], R[R_SHAPE, lane], W, W_G, DIM, gn, W, W_GH, DIM, lane)
+                else:
+                    for j in range(DIM):
+                        W[W_GH + j, lane] = W[W_G + j, lane]
+                mn = 0.0
+                if HAS_MOMENTUM:
+                    beta = BETA(R, R_Q, QK, t, lane)
+                    beta = 0.0 if t == 0 else beta  # m_0 = g_hat_0
+                    mn2 = 0.0
+                    for j in range(DIM):
+                        m_old = W[W_M + j, lane]
+                        m = beta * m_old + (1.0 - beta) * W[W_GH + j, lane]
+                        W[W_M + j, lane] = m_old if exc else m
+                        mn2 += m * m
+                    mn = math.sqrt(mn2)
+                for k in range(SK):
+                    W[W_SV + k, lane] = W[W_S + k, lane]
+                hm, hg = SCALES(mn, ghn, W, W_S, SK, R, R_Q, QK, t, lane)
+                for k in range(SK):
+                    s_old = W[W_SV + k, lane]
+                    s_new = W[W_S + k, lane]
+                    W[W_S + k, lane] = s_old if exc else s_new
+                hg = 0.0 if ghn == 0.0 else hg
+                for j in range(DIM):
+                    x_old = W[W_X + j, lane]
+                    x_new = x_old - (hm * W[W_M + j, lane] + hg * W[W_GH + j, lane])
+                    W[W_X + j, lane] = x_old if exc else x_new
+                I[I_T, lane] = t if exc else t + 1
+                W[W_F, lane] = f
+                W[W_GN, lane] = gn
+                I[I_OUT, lane] = out
+                attention = exc & (not inactive)
+                I[I_FLAG, lane] = attention
+                flagged |= attention
+        active += ATTEND(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
+                         SEED, STREAM, TAU, NA, CK, RF, RG, RX)
+        if atomics.fetch_add(spent, 0, done * LANES) + done * LANES >= budget:
+            PAUSE(W, J, I, X, T, S, MOM, HIT, RJ)
+            return
+
+
+# -- the cold paths: compiled once per (DIM, SK) in a module of their own, shared by every kernel ------------
+
+def fill(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA, CK):
+    """Load an instance into every lane (as many as the queue holds); returns the number of active lanes."""
+    J[J_ID] = -1
+    J[J_NEXT] = -1
+    active = 0
+    for lane in range(LANES):
+        active += load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
+                       STREAM, TAU, NA, CK)
+    return active
+
+
+def attend(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED, STREAM,
+           TAU, NA, CK, RF, RG, RX):
+    """The slow pass over the flagged lanes: record checkpoints, finalise finished instances and refill their
+    lanes. Returns the change in the number of active lanes."""
+    change = 0
+    for lane in range(LANES):
+        if I[I_FLAG, lane] == 0:
+            continue
+        i = J[J_ID, lane]
+        t = I[I_T, lane]
+        if t == J[J_NEXT, lane]:
+            r = J[J_RJ, lane]
+            RF[i, r] = W[W_F, lane]
+            RG[i, r] = W[W_GN, lane]
+            for j in range(DIM):
+                RX[i, r, j] = W[W_X + j, lane]
+            J[J_RJ, lane] = r + 1
+            J[J_NEXT, lane] = CK[r + 1]
+        status = I[I_OUT, lane]
+        if status != RUNNING:
+            if status == BUDGET and I[I_HIT, lane] >= 0:
+                status = CONVERGED  # stop "never": report the first t that met the target
+                t = I[I_HIT, lane]
+            STATUS[i] = status
+            T[i] = t
+            F[i] = W[W_F, lane]
+            G[i] = W[W_GN, lane]
+            HIT[i] = I[I_HIT, lane]
+            for j in range(DIM):
+                X[i, j] = W[W_X + j, lane]
+            J[J_ID, lane] = -1
+            change += load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
+                           STREAM, TAU, NA, CK) - 1
+    return change
+
+
+def pause(W, J, I, X, T, S, MOM, HIT, RJ):
+    """Save every active lane's instance where the next slice picks it up."""
+    for lane in range(LANES):
+        i = J[J_ID, lane]
+        if i >= 0:
+            for j in range(DIM):
+                X[i, j] = W[W_X + j, lane]
+                MOM[i, j] = W[W_M + j, lane]
+            for k in range(SK):
+                S[i, k] = W[W_S + k, lane]
+            T[i] = I[I_T, lane]
+            HIT[i] = I[I_HIT, lane]
+            RJ[i] = J[J_RJ, lane]
+
+
+def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA,
+         CK):
+    """Put the next instance of the queue in `lane`, from its saved state; 0 when the queue is empty."""
+    k = atomics.fetch_add(cursor, 0, 1)
+    if k >= order.shape[0]:
+        J[J_ID, lane] = -1
+        J[J_NEXT, lane] = -1
+        I[I_FLAG, lane] = 0
+        return 0
+    i = order[k]
+    J[J_ID, lane] = i
+    for j in range(DIM):
+        W[W_X + j, lane] = X[i, j]
+        W[W_M + j, lane] = MOM[i, j]
+    for k in range(SK):
+        W[W_S + k, lane] = S[i, k]
+    PK = P.shape[1]
+    for k in range(PK):
+        R[R_P + k, lane] = P[i, k]
+    for k in range(Q.shape[1]):
+        R[R_P + PK + k, lane] = Q[i, k]
+    R[R_EPS, lane] = EPS[i]
+    R[R_FSTAR, lane] = FSTAR[i]
+    R[R_TAU, lane] = TAU[i]
+    R[R_SHAPE, lane] = NA[i]
+    I[I_T, lane] = T[i]
+    I[I_HIT, lane] = HIT[i]
+    I[I_FLAG, lane] = 0
+    J[J_MAXIT, lane] = MAXIT[i]
+    J[J_RJ, lane] = RJ[i]
+    J[J_NEXT, lane] = CK[RJ[i]]
+    J[J_SEED, lane] = SEED[i]
+    J[J_STREAM, lane] = STREAM[i]
+    return 1
+
+
+def evaluate_points(X, P, F, G, H):
+    """f, grad f and (when WITH_HESS) ||Hess f|| at every row of X, the function's parameters row P[i]."""
+    g = np.empty(DIM)
+    x = np.empty(DIM)
+    for i in range(X.shape[0]):
+        for j in range(DIM):
+            x[j] = X[i, j]
+        p = P[i] if P.shape[0] > 1 else P[0]  # one row of parameters for all points, or one per point
+        F[i] = VALUE_GRAD_POINT(x, p, g)
+        for j in range(DIM):
+            G[i, j] = g[j]
+        if WITH_HESS:
+            H[i] = HESS_NORM(x, p)

@@ -1,0 +1,289 @@
+"""`run`: validate a batch at the boundary, pack it, run the specialised kernel in slices, check, one RunResult.
+
+Instances whose functions share one value_grad source (e.g. f_exp with different (L0, L1)) share one kernel, with
+one parameter row each; a batch mixing sources runs one kernel per source. Kernels run in slices of bounded work
+(SLICE_STEPS instance-steps on the CPU), so Ctrl-C is honoured between slices, within about a second: the run
+stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
+"""
+import math
+import signal
+import threading
+
+import numba
+import numpy as np
+
+from clipcheck.theory.validation import as_finite, choice, count, strict_number
+
+from . import kernels
+from . import noise as N
+from . import rules as R
+from .functions import Function
+from .lanes import RUNNING
+from .result import BUDGET, CONVERGED, DIVERGED, RunResult
+
+BACKENDS = ("cpu", "cuda")
+STOPS = {"grad": 0, "gap": 1, "never": 2}
+MAX_ITER = 2**62          # t + 1 and budgets stay far from int64 overflow
+SLICE_STEPS = 2**24       # instance-steps per CPU slice: about 0.1 s of work on two cores
+
+
+def _per_instance(name, value, n, *, positive=False, nonnegative=False):
+    arr = as_finite(name, value)
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonnegative and np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    if arr.ndim == 0:
+        return np.full(n, float(arr))
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
+    return arr.astype(float)
+
+
+def _integers(name, value, n, low, high):
+    arr = strict_number(name, value)
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < low) or np.any(arr > high):
+        raise ValueError(f"{name} must be integers in [{low}, {high}], got {value!r}")
+    if arr.ndim == 0:
+        return np.full(n, int(arr), np.int64)
+    if arr.shape != (n,):
+        raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
+    return np.array([int(v) for v in arr.tolist()], np.int64) if arr.dtype.kind == "f" else arr.astype(np.int64)
+
+
+def _functions(function, n):
+    if isinstance(function, Function):
+        return [function] * n
+    fns = list(function)
+    for f in fns:
+        if not isinstance(f, Function):
+            raise ValueError(f"function must be a clipcheck.synthetic.Function (or one per row of x0), got "
+                             f"{type(f).__name__}")
+    if len(fns) != n:
+        raise ValueError(f"function: give one Function or one per row of x0 ({n}), got {len(fns)}")
+    return fns
+
+
+def _points(x0, function):
+    """x0 as (n, d): shape (n,) is n points of the line, unless the function is of fixed d > 1 and x0 has d
+    entries (one point)."""
+    x0 = as_finite("x0", x0)
+    dim = function.dim if isinstance(function, Function) else None
+    if x0.ndim == 0:
+        x0 = x0[None]
+    if x0.ndim == 1:
+        x0 = x0[None, :] if dim is not None and dim > 1 and x0.shape[0] == dim else x0[:, None]
+    if x0.ndim != 2 or x0.shape[0] == 0 or x0.shape[1] == 0:
+        raise ValueError(f"x0 must have shape (n,) or (n, d) with n, d >= 1, got {x0.shape}")
+    return np.ascontiguousarray(x0, dtype=float)
+
+
+def _checkpoints(record, budgets):
+    if record is None:
+        return np.zeros(0, np.int64)
+    arr = strict_number("record", record)
+    if arr.ndim == 0:
+        last = count("record", record, minimum=0, maximum=10**7)
+        return np.arange(min(last, int(budgets.max())) + 1, dtype=np.int64)
+    ck = np.asarray(arr, float).ravel()
+    if ck.size and (np.any(ck != np.floor(ck)) or np.any(ck < 0) or np.any(np.diff(ck) <= 0)):
+        raise ValueError("record must be an integer N (record t = 0..N) or increasing integers >= 0")
+    return ck[ck <= budgets.max()].astype(np.int64)
+
+
+class _Interrupt:
+    """While a run is in a kernel, SIGINT only sets a flag (an exception raised inside a Numba kernel comes back
+    as a SystemError); the run raises KeyboardInterrupt between slices. Only in the main thread, and only when
+    Python's default handler is installed (a caller's own handler is left alone)."""
+
+    def __enter__(self):
+        self.hit, self.previous = False, None
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._set)
+        return self
+
+    def _set(self, signum, frame):
+        self.hit = True
+
+    def check(self):
+        if self.hit:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend="cpu", stop="grad", record=None,
+        noise_params=None, math="clipcheck", streams=None, **rule_params):
+    """Run `rule` on `function` from every row of x0 until the target is met or max_iter steps are taken.
+
+    function      a Function, or one Function per row of x0 (rows sharing a value_grad share one kernel)
+    rule          a name of rules.RULES or a Rule; its parameters as keywords (scalar or one per instance)
+    x0            (n,) points of the line, or (n, d); a single point of R^d for a function of fixed d
+    eps           target (> 0): ||grad f|| <= eps (stop="grad"), f - f* <= eps (stop="gap"); or stop="never":
+                  run all max_iter steps and report the first t that met ||grad f|| <= eps
+    max_iter      budget of steps, 1 .. 2^62, scalar or per instance
+    noise         None, or a name of noise.NOISES: the oracle is grad f + xi, xi of size tau (>= 0), drawn from
+                  (seed, stream, t); noise_params gives the model's shape parameter (p_plus, df)
+    seed, streams integers in [0, 2^63 - 1] (streams default 0..n-1): instance i's noise depends only on
+                  (seed_i, streams_i, t), so results do not depend on threads, chunking or backend
+    backend       "cpu" (Numba, all cores) or "cuda" (numba-cuda; the simulator with NUMBA_ENABLE_CUDASIM=1)
+    record        None, N (record t = 0..N) or increasing iterations: trace of f, ||grad f|| and x
+    math          "clipcheck" (the library's own exp/expm1/log1p) or "libm" (the platform's)
+    Returns a RunResult. Bad input raises ValueError naming the argument.
+    """
+    choice("backend", backend, BACKENDS)
+    choice("stop", stop, tuple(STOPS))
+    rule = R.get(rule)
+    model = N.get(noise)
+    first = function if isinstance(function, Function) else next(iter(function), None)
+    X0 = _points(x0, first)
+    n, dim = X0.shape
+    fns = _functions(function, n)
+    for f in ([function] if isinstance(function, Function) else fns):
+        if f.dim is not None and f.dim != dim:
+            raise ValueError(f"x0: {f.name} is a function of R^{f.dim}, got points of R^{dim}")
+    if dim == 1:  # radial lifts run as their profile on the line: the same numbers, less arithmetic
+        function = function.on_dim(1) if isinstance(function, Function) else [f.on_dim(1) for f in fns]
+        fns = _functions(function, n)
+    budgets = _integers("max_iter", max_iter, n, 1, MAX_ITER)
+    eps_arr = _per_instance("eps", eps, n, positive=True)
+    tau_arr = _per_instance("tau", tau, n, nonnegative=True)
+    if model is None and np.any(tau_arr != 0):
+        raise ValueError("tau: a noise size needs a noise model (noise=...)")
+    shape = model.shape(dict(noise_params or {})) if model else 0.0
+    if not model and noise_params:
+        raise ValueError("noise_params: given without a noise model")
+    seeds = _integers("seed", seed, n, 0, 2**63 - 1)
+    streams = np.arange(n, dtype=np.int64) if streams is None else _integers("streams", streams, n, 0, 2**63 - 1)
+    values = rule.values(rule_params, tau=tau_arr if model else np.zeros(n))
+    Q = np.zeros((n, max(len(values), 1)))
+    for j, v in enumerate(values):
+        Q[:, j] = _per_instance(rule.param_names[j], v, n)
+    f_star = np.full(n, function.f_star) if isinstance(function, Function) else np.array([f.f_star for f in fns])
+    if stop == "gap" and not np.all(np.isfinite(f_star)):
+        raise ValueError("stop='gap' needs a finite f_star for every function")
+    ck = _checkpoints(record, budgets)
+    _check_starts(function, fns, X0)
+
+    state = {
+        "X": X0.copy(), "T": np.zeros(n, np.int64), "S": np.tile(np.asarray(rule.init_state or (0.0,) * rule.state_size,
+                                                                             float), (n, 1)).reshape(n, rule.state_size),
+        "MOM": np.zeros((n, dim)), "HIT": np.full(n, -1, np.int64), "RJ": np.zeros(n, np.int64),
+        "STATUS": np.full(n, RUNNING, np.int8), "F": np.full(n, np.nan), "G": np.full(n, np.nan),
+        "RF": np.full((n, ck.size), np.nan), "RG": np.full((n, ck.size), np.nan),
+        "RX": np.full((n, ck.size, dim), np.nan),
+    }
+    common = {"EPS": eps_arr, "FSTAR": np.nan_to_num(f_star), "MAXIT": budgets, "Q": Q, "SEED": seeds,
+              "STREAM": streams, "TAU": tau_arr, "NA": np.full(n, shape), "CK": np.append(ck, -1),
+              "NOISE": N.CODES[model.name] if model else -1}
+    with _Interrupt() as interrupt:
+        for rows, P in _groups(function, fns, n):
+            if backend == "cpu":
+                _run_cpu(fns[rows[0]], rule, model, dim, math, rows, P, stop, state, common, interrupt)
+            else:
+                from . import cuda
+                cuda.run_rows(fns[rows[0]], rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
+    _check(state, fns, eps_arr, f_star, budgets, stop)
+    names = function.name if isinstance(function, Function) else _compact([f.name for f in fns])
+    meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
+            "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
+            "rule_params": {p: _compact(v) for p, v in zip(rule.param_names, Q.T)},
+            "noise": model.name if model else None,
+            "noise_assumption": model.assumption if model else N.NONE_ASSUMPTION}
+    if model:
+        meta.update({"tau": _compact(tau_arr), "seed": _compact(seeds)})
+        if model.param:
+            meta[model.param] = shape
+    trace = None
+    if ck.size:
+        trace = {"t": ck, "f": state["RF"], "grad_norm": state["RG"], "x": state["RX"]}
+    return RunResult(state["T"], state["STATUS"], state["F"], state["G"], state["X"], meta, trace)
+
+
+def _groups(function, fns, n):
+    """(rows, P) per kernel: the rows whose functions share a value_grad (and bindings), and the parameter
+    matrix P (one row per instance, padded with zeros; rows of other groups stay zero)."""
+    if isinstance(function, Function):  # the common case: no per-row Python work
+        p = function.params if function.params.size else np.zeros(1)
+        yield np.arange(n, dtype=np.int64), np.ascontiguousarray(np.broadcast_to(p, (n, p.size)))
+        return
+    groups, distinct = {}, {}
+    for i, f in enumerate(fns):
+        key = distinct.setdefault(id(f), (f.value_grad, tuple(sorted((k, id(v)) for k, v in f.bindings.items()))))
+        groups.setdefault(key, []).append(i)
+    for rows in groups.values():
+        rows = np.asarray(rows, np.int64)
+        width = max(max(fns[i].params.size for i in rows), 1)
+        P = np.zeros((n, width))
+        for i in rows:
+            P[i, :fns[i].params.size] = fns[i].params
+        yield rows, P
+
+
+def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, interrupt):
+    """Slices of the worker kernel, run by one Python thread per core (the kernel releases the GIL); the workers
+    share the queue and the step budget of a slice through atomic counters, so a slow core holds no one up."""
+    worker = kernels.cpu_run_kernel(function, rule, model, dim, math_)
+    s, c = state, common
+    pending = rows
+    while pending.size:
+        cursor = np.zeros(1, np.int64)
+        spent = np.zeros(1, np.int64)
+        args = (pending, cursor, spent, SLICE_STEPS, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
+                s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
+                c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
+        workers = min(numba.get_num_threads(), -(-pending.size // kernels.LANES))
+        if workers > 1:
+            threads = [threading.Thread(target=worker, args=args) for _ in range(workers - 1)]
+            for t in threads:
+                t.start()
+            worker(*args)
+            for t in threads:
+                t.join()
+        else:
+            worker(*args)
+        interrupt.check()
+        pending = pending[state["STATUS"][pending] == RUNNING]
+
+
+def _check_starts(function, fns, X0):
+    """A function given as code (not a lifted profile of the catalogue) must be finite at every x0: a user's
+    function that returns NaN there gets a one-line error naming the row, not a "diverged" status."""
+    for f in ([function] if isinstance(function, Function) else list({id(f): f for f in fns}.values())):
+        if f.profile is not None:
+            continue
+        rows = np.arange(X0.shape[0]) if isinstance(function, Function) else [i for i, g in enumerate(fns) if g is f]
+        F, G, _ = f.evaluate(X0[rows])
+        bad = ~(np.isfinite(F) & np.all(np.isfinite(G), axis=1))
+        if np.any(bad):
+            i = int(np.asarray(rows)[np.flatnonzero(bad)[0]])
+            raise ValueError(f"x0: {f.name} is not finite at row {i} (f = {F[bad][0]!r})")
+
+
+def _check(state, fns, eps, f_star, budgets, stop):
+    """Whatever came back from a kernel is checked: an impossible result is an error naming the instance, never
+    a row of a table."""
+    status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
+    bad = ~np.isin(status, (CONVERGED, BUDGET, DIVERGED)) | (T < 0) | (T > budgets)
+    conv = status == CONVERGED
+    bad |= conv & ~(np.isfinite(F) & np.isfinite(G))
+    if stop == "grad":
+        bad |= conv & ~(G <= eps)
+    elif stop == "gap":
+        bad |= conv & ~(F - f_star <= eps)
+    bad |= (status == BUDGET) & (T != budgets) & (stop != "never")
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise RuntimeError(f"kernel returned an impossible result for instance {i} ({fns[i].name}): status "
+                           f"{int(status[i])}, iterations {int(T[i])}, f {F[i]!r}, ||grad f|| {G[i]!r}; please "
+                           "report this")
+
+
+def _compact(values):
+    """One value when all agree, else the list (for the result's metadata)."""
+    values = np.asarray(values)
+    return values.ravel()[0].item() if values.size and np.all(values == values.ravel()[0]) else values.tolist()
