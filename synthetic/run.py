@@ -17,6 +17,7 @@ from clipcheck.theory.validation import as_finite, choice, count, strict_number
 from . import kernels
 from . import noise as N
 from . import rules as R
+from . import union
 from .functions import Function
 from .lanes import RUNNING
 from .result import BUDGET, CONVERGED, DIVERGED, RunResult
@@ -181,12 +182,12 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
               "STREAM": streams, "TAU": tau_arr, "NA": np.full(n, shape), "CK": np.append(ck, -1),
               "NOISE": N.CODES[model.name] if model else -1}
     with _Interrupt() as interrupt:
-        for rows, P in _groups(function, fns, n):
+        for kernel_fn, rows, P in _groups(function, fns, n):
             if backend == "cpu":
-                _run_cpu(fns[rows[0]], rule, model, dim, math, rows, P, stop, state, common, interrupt)
+                _run_cpu(kernel_fn, rule, model, dim, math, rows, P, stop, state, common, interrupt)
             else:
                 from . import cuda
-                cuda.run_rows(fns[rows[0]], rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
+                cuda.run_rows(kernel_fn, rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
     _check(state, fns, eps_arr, f_star, budgets, stop)
     names = function.name if isinstance(function, Function) else _compact([f.name for f in fns])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
@@ -205,23 +206,36 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
 
 def _groups(function, fns, n):
-    """(rows, P) per kernel: the rows whose functions share a value_grad (and bindings), and the parameter
-    matrix P (one row per instance, padded with zeros; rows of other groups stay zero)."""
+    """(function of the kernel, rows, P) per kernel: the rows it runs and the parameter matrix P (one row per
+    instance, padded with zeros; rows of other groups stay zero). Rows whose functions share a value_grad (and
+    bindings) share a kernel; up to union.MAX_MEMBERS different ones share a union kernel (union.py), since a cold
+    compile costs more than the dispatch on the member."""
     if isinstance(function, Function):  # the common case: no per-row Python work
         p = function.params if function.params.size else np.zeros(1)
-        yield np.arange(n, dtype=np.int64), np.ascontiguousarray(np.broadcast_to(p, (n, p.size)))
+        yield function, np.arange(n, dtype=np.int64), np.ascontiguousarray(np.broadcast_to(p, (n, p.size)))
         return
     groups, distinct = {}, {}
     for i, f in enumerate(fns):
         key = distinct.setdefault(id(f), (f.value_grad, tuple(sorted((k, id(v)) for k, v in f.bindings.items()))))
         groups.setdefault(key, []).append(i)
-    for rows in groups.values():
-        rows = np.asarray(rows, np.int64)
-        width = max(max(fns[i].params.size for i in rows), 1)
+    members = list(groups.values())
+    for start in range(0, len(members), union.MAX_MEMBERS):
+        chunk = members[start:start + union.MAX_MEMBERS]
+        rows = np.sort(np.concatenate([np.asarray(m, np.int64) for m in chunk]))
+        if len(chunk) == 1:
+            width = max(max(fns[i].params.size for i in rows), 1)
+            P = np.zeros((n, width))
+            for i in rows:
+                P[i, :fns[i].params.size] = fns[i].params
+            yield fns[rows[0]], rows, P
+            continue
+        kernel_fn = union.union([fns[m[0]] for m in chunk])
+        width = max(fns[i].params.size for i in rows) + 1
         P = np.zeros((n, width))
-        for i in rows:
-            P[i, :fns[i].params.size] = fns[i].params
-        yield rows, P
+        for j, m in enumerate(chunk):
+            for i in m:
+                P[i] = union.row(j, fns[i].params, width)
+        yield kernel_fn, rows, P
 
 
 def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, interrupt):

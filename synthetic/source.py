@@ -136,6 +136,7 @@ class Unit:
         self.functions = {}   # mangled name -> source text
         self._done = {}       # (id(fn), lane arrays, bindings) -> mangled name
         self._fn_of = {}      # mangled name -> the Python function pasted under it
+        self._bindings_of = {}  # mangled name -> the bindings it was pasted with (its lane version gets the same)
 
     # -- public ---------------------------------------------------------------------------------------------
     def add(self, fn, bindings=None, arrays=None):
@@ -229,6 +230,7 @@ class Unit:
         self.functions[name] = ast.unparse(node)
         self._done[key] = name
         self._fn_of[name] = fn
+        self._bindings_of[name] = bindings
         return name
 
     def _view_wrapper(self, fn, bindings, arrays):
@@ -343,8 +345,7 @@ class _Laneify(ast.NodeTransformer):
         callee = self._callee(node.func.id)
         params = [a.arg for a in _tree(callee).args.args]
         lane_params = tuple(params[i] for i in positions)
-        inherited = self.bindings if callee.__module__ == self.fn.__module__ else {}
-        node.func = ast.Name(self.unit._paste(callee, inherited, lane_params), ast.Load())
+        node.func = ast.Name(self.unit._paste(callee, self.unit._bindings_of[node.func.id], lane_params), ast.Load())
         args = []
         for i, a in enumerate(node.args):
             args += self._triple(a.id) if i in positions else [self.visit(a)]

@@ -1,0 +1,77 @@
+"""One kernel for a batch of several functions.
+
+A run over instances of k different functions (the claims run every rule on the class's profiles at once) would
+compile k kernels, about two seconds each on a cold start, for runs that take milliseconds. `union(functions)`
+is one Function whose value_grad calls member j's value_grad when the last entry of its parameter row is j; every
+member reads only its own leading parameters, so a row is the member's parameters, zero padding, then j. A
+member's lanes branch on j in the hot loop (no vectorisation across members): a batch of one function keeps its
+own specialised kernel (run.py builds a union only for two or more).
+"""
+import numpy as np
+
+from .source import Constant, Paste
+
+SLOTS = 8  # the members union_value_grad can call
+MAX_MEMBERS = SLOTS
+
+
+def union_value_grad(x, p, g):
+    j = p[p.shape[0] - 1]
+    if HAS_1:
+        if j == 1.0:
+            return MEMBER_1(x, p, g)
+    if HAS_2:
+        if j == 2.0:
+            return MEMBER_2(x, p, g)
+    if HAS_3:
+        if j == 3.0:
+            return MEMBER_3(x, p, g)
+    if HAS_4:
+        if j == 4.0:
+            return MEMBER_4(x, p, g)
+    if HAS_5:
+        if j == 5.0:
+            return MEMBER_5(x, p, g)
+    if HAS_6:
+        if j == 6.0:
+            return MEMBER_6(x, p, g)
+    if HAS_7:
+        if j == 7.0:
+            return MEMBER_7(x, p, g)
+    return MEMBER_0(x, p, g)
+
+
+_MADE = {}  # member sources -> Function: the same union object, so kernels.py finds its kernel at once
+
+
+def union(functions):
+    """One Function calling the value_grad of each of `functions` (2 to MAX_MEMBERS, distinct sources); its
+    parameter rows are built by `row`."""
+    functions = list(functions)
+    key = tuple((f.value_grad, tuple(sorted((f.bindings or {}).items(), key=lambda kv: kv[0]))) for f in functions)
+    if key not in _MADE:
+        _MADE[key] = _make(functions)
+    return _MADE[key]
+
+
+def _make(functions):
+    from .functions import Function  # functions.py imports kernels, which imports this module's neighbours
+
+    if not 2 <= len(functions) <= min(MAX_MEMBERS, SLOTS):
+        raise ValueError(f"functions: a union takes 2 to {MAX_MEMBERS} functions, got {len(functions)}")
+    bindings = {}
+    for j in range(SLOTS):
+        bindings[f"HAS_{j}"] = Constant(j < len(functions))
+        if j < len(functions):
+            f = functions[j]
+            bindings[f"MEMBER_{j}"] = Paste(f.value_grad, (), dict(f.bindings or {}))
+    name = "union(" + ", ".join(f.name for f in functions) + ")"
+    return Function(name, union_value_grad, bindings=bindings)
+
+
+def row(j, params, width):
+    """Member j's parameter row, `width` wide: its parameters, zeros, then j (width > every member's params)."""
+    out = np.zeros(width)
+    out[:params.size] = params
+    out[-1] = j
+    return out

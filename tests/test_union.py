@@ -1,0 +1,108 @@
+"""A batch of several functions runs in one union kernel (synthetic/union.py): the same bits as each function's own
+specialised kernel, and one compile instead of one per function (issue 8: a cold verify compiles ~60 kernels)."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numba
+import numpy as np
+import pytest
+
+from clipcheck import synthetic
+from clipcheck.synthetic import Function, catalogue as C, kernels, union
+
+
+@numba.njit
+def shifted_bowl(x, p, g):
+    """f = p0 ||x - p1||^2 / 2: a user's function with its own parameters, to sit beside the built-ins."""
+    f = 0.0
+    for j in range(x.shape[0]):
+        d = x[j] - p[1]
+        g[j] = p[0] * d
+        f += 0.5 * p[0] * d * d
+    return f
+
+
+USER = {d: Function.from_numba(shifted_bowl, dim=d, params=[2.0, 0.5], L0=2.0, L1=0.0, f_star=0.0) for d in (1, 3)}
+
+
+def _fields(r):
+    return r.iterations, r.status, r.f_final, r.grad_norm_final, r.x_final
+
+
+def _alone(fns, rule, X, eps, budget, **kw):
+    """The independent reference: each instance run by itself, on its own function's specialised kernel."""
+    rows = [_fields(synthetic.run(f, rule, X[i:i + 1], eps, budget, **kw)) for i, f in enumerate(fns)]
+    return [np.concatenate([r[k] for r in rows]) for k in range(5)]
+
+
+def _members(dim):
+    # two f_exp: one source with two parameter sets; on the line the radial lifts run as their profiles
+    return [f.on_dim(dim) for f in (C.f_exp(1.0, 1.0), C.f_slow(1.0), C.f_exp(2.0, 0.5), USER[dim])]
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+def test_a_mixed_batch_gives_the_bits_of_each_function_run_alone(dim):
+    fns = _members(dim) * 3
+    X = np.random.default_rng(0).uniform(-3.0, 3.0, (len(fns), dim))
+    mixed = _fields(synthetic.run(fns, "clipped", X, 1e-4, 10**5, eta_c=0.1, gamma=1.0))
+    for got, want in zip(mixed, _alone(fns, "clipped", X, 1e-4, 10**5, eta_c=0.1, gamma=1.0)):
+        np.testing.assert_array_equal(got, want)  # exact: the same scalar code runs per lane either way
+
+
+def test_a_mixed_stochastic_batch_keeps_its_noise_stream_per_instance():
+    # two quartics of one source with 3 and 5 parameters: the rows of a union are as wide as the widest member
+    fns = [C.f_exp(1.0, 1.0).on_dim(1), USER[1], C.quartic(np.array([[1.0]])),
+           C.quartic(np.array([[1.0], [0.5]]))] * 2
+    X = np.linspace(-2.0, 2.5, len(fns))
+    mixed = _fields(synthetic.run(fns, "sgd", X, 1e-2, 2000, h=0.05, noise="gaussian", tau=0.3, seed=7))
+    alone = [_fields(synthetic.run(f, "sgd", X[i:i + 1], 1e-2, 2000, h=0.05, noise="gaussian", tau=0.3, seed=7,
+                                   streams=[i])) for i, f in enumerate(fns)]  # run's default stream of row i is i
+    for k in range(5):
+        np.testing.assert_array_equal(mixed[k], np.concatenate([a[k] for a in alone]))
+
+
+def test_a_new_mixed_batch_compiles_one_run_kernel():
+    fns = [USER[1], C.f_slow(1.0).on_dim(1), C.f_exp(1.0, 1.0).on_dim(1)]  # the members of _members(1), reversed
+    before = sum(1 for key in kernels._BUILT if key[0] == "run")
+    synthetic.run(fns, "clipped", np.array([1.0, 2.0, 3.0]), 1e-3, 1000, eta_c=0.1, gamma=1.0)
+    assert sum(1 for key in kernels._BUILT if key[0] == "run") - before == 1  # not one per member
+
+
+def test_more_sources_than_a_union_holds_are_split(monkeypatch):
+    monkeypatch.setattr(union, "MAX_MEMBERS", 2)  # 3 sources: a union of 2 and one specialised kernel
+    fns = _members(1)
+    X = np.linspace(0.5, 2.0, len(fns)).reshape(-1, 1)
+    got = _fields(synthetic.run(fns, "clipped", X, 1e-4, 10**5, eta_c=0.1, gamma=1.0))
+    for a, b in zip(got, _alone(fns, "clipped", X, 1e-4, 10**5, eta_c=0.1, gamma=1.0)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_union_refuses_one_function_or_too_many():
+    with pytest.raises(ValueError, match="functions"):
+        union.union([USER[1]])
+    with pytest.raises(ValueError, match="functions"):
+        union.union([USER[1]] * (union.MAX_MEMBERS + 1))
+
+
+def test_a_mixed_batch_on_the_cuda_simulator_matches_the_cpu():
+    pytest.importorskip("numba_cuda", reason="the cuda extra (numba-cuda) is not installed")
+    # the simulator must be chosen before numba is imported: a child process, as in tests/test_cuda_sim.py
+    script = textwrap.dedent("""
+        import warnings
+        warnings.simplefilter("ignore")
+        import numpy as np
+        from clipcheck import synthetic
+        from clipcheck.synthetic import catalogue as C
+        fns = [C.f_exp(1.0, 1.0), C.f_slow(1.0), C.cosh2()] * 2
+        x0 = np.array([[0.5, 1.0, -1.0], [2.0, 0.0, 0.5], [1.0, 1.0, 1.0]] * 2)
+        a = synthetic.run(fns, "clipped", x0, 1e-3, 400, eta_c=0.1, gamma=1.0)
+        b = synthetic.run(fns, "clipped", x0, 1e-3, 400, eta_c=0.1, gamma=1.0, backend="cuda")
+        assert (a.iterations == b.iterations).all() and (a.status == b.status).all(), (a, b)
+        assert np.array_equal(a.x_final, b.x_final), (a.x_final, b.x_final)
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env={**os.environ, "NUMBA_ENABLE_CUDASIM": "1"}, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
