@@ -13,7 +13,7 @@ from clipcheck.synthetic._kernel_cache import drop_stale_kernels
 drop_stale_kernels(Path(__file__).resolve().parent)  # closed_form.py is compiled into other modules' kernels
 
 from .profile import Profile, evaluate  # noqa: E402
-from .rules import RULES, AdversaryRule  # noqa: E402
+from .rules import RULES  # noqa: E402
 from .search import WorstCase, worst_case  # noqa: E402
 
-__all__ = ["Profile", "evaluate", "worst_case", "WorstCase", "RULES", "AdversaryRule"]
+__all__ = ["Profile", "evaluate", "worst_case", "WorstCase", "RULES"]

@@ -1,6 +1,7 @@
 """Claims on stochastic theorems (ZHSJ Thm 7, Thm 8) and on the step rules that followed the paper (THEOREMS.md
-section 5), computed on the constructed instances of experiments.py. Same contract: compute(settings) ->
-(rows, JSON-able data). The bounds are in theory/bounds.py and theory/steps.py, one function per claim id.
+section 5). Same contract as experiments.py: upper bounds are records (records.UpperBound, decided by upper.check),
+the others compute(settings) -> (rows, JSON-able data). The bounds are in theory/bounds.py and theory/steps.py, one
+function per claim id. This module imports only the layers below it (records, upper, and the packages).
 """
 import math
 
@@ -13,12 +14,10 @@ from clipcheck.synthetic import catalogue as F
 from clipcheck.synthetic.result import CONVERGED
 from clipcheck.theory import bounds, steps
 
-from . import plots_stochastic as PS
-from .claims import DEMONSTRATED, HOLDS, NOT_DEMONSTRATED, VIOLATED, Claim, Row
-from .experiments import _class_instances, _describe, _gap, _upper_claim
-
-SHAPE_ONLY = "shape only (no constant claimed)"
-MEASURED = "measured (no bound claimed)"
+from . import upper
+from .records import (DEMONSTRATED, HOLDS, MEASURED, NOT_DEMONSTRATED, SHAPE_ONLY, VIOLATED, BoundRow, Constant,
+                      Row, UpperBound)
+from .upper import class_instances, describe as _describe, gap as _gap
 Z95 = float(_normal.ppf(0.975))  # two-sided 95% normal quantile for every confidence interval here
 
 # -- settings ------------------------------------------------------------------------------------------------
@@ -34,16 +33,23 @@ THM8 = {
     "full": {"L0": 1.0, "L1": 1.0, "tau": 0.1, "noise": "bounded", "eps": [0.5, 0.35, 0.25, 0.18, 0.12],
              "seeds": 200, "seed": 0, "max_horizon": 2**22},
 }
+# The adversary's classes (L0, L1, eps[, declared M]) as in experiments.py: one search per class, rule and seed.
+_SEARCH = {"seeds": [0], "restarts": 6, "evaluations": None, "cells": 4, "blocks": 4, "budget_s": 120.0,
+           "horizon": 300}
+_SEARCH_FULL = {**_SEARCH, "seeds": [0, 1, 2], "restarts": 10, "budget_s": 600.0}
+QUICK_FAMILIES = ["slope", "steep slope", "f_exp"]  # the sources the other claims compile anyway
 VANKOV = {
-    "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01]},
+    "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01],
+              "families": QUICK_FAMILIES, "adversary": {**_SEARCH, "classes": [[1.0, 0.05, 0.01]]}},
     "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0], [0.1, 1.0], [100.0, 100.0]],
-             "eps": [0.1, 0.01, 0.003]},
+             "eps": [0.1, 0.01, 0.003], "families": list(upper.FAMILIES),
+             "adversary": {**_SEARCH_FULL, "classes": [[1.0, 0.05, 0.01], [1.0, 1.0, 0.05], [1.0, 0.0, 0.01]]}},
 }
 CONVEX = {
-    "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [2.0, 3.0]], "eps": [0.05, 0.01], "gorbunov_eta": 0.5},
+    "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [2.0, 3.0]], "eps": [0.05, 0.01], "families": QUICK_FAMILIES},
     # (100, 100) with eps = 1e-3 is left out: f_slow(1.01 eps) from gap 10 is R = 1e4 away at 5e-6 per step
     "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [2.0, 3.0], [0.1, 1.0]], "eps": [0.1, 0.01, 0.003],
-             "gorbunov_eta": 0.5},
+             "families": list(upper.FAMILIES)},
 }
 KOLOSKOVA = {
     "quick": {"L": 1.0, "tau": 1.0, "p_plus": 0.1, "lr": 0.005, "steps": 20000, "seeds": 20, "seed": 0,
@@ -51,8 +57,11 @@ KOLOSKOVA = {
     "full": {"L": 1.0, "tau": 1.0, "p_plus": 0.1, "lr": 0.001, "steps": 200000, "seeds": 100, "seed": 0,
              "thresholds": [0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.2, 1.6, 3.2]},
 }
-LI = {"quick": {"classes": [[1.0, 1.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05]},
-      "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01]}}
+LI = {"quick": {"classes": [[1.0, 1.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05], "families": QUICK_FAMILIES,
+                "adversary": {**_SEARCH, "classes": [[1.0, 0.05, 0.01, 0.0101]]}},
+      "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01],
+               "families": list(upper.FAMILIES),
+               "adversary": {**_SEARCH_FULL, "classes": [[1.0, 0.05, 0.01, 0.0101], [1.0, 1.0, 0.05, 0.0505]]}}}
 HEAD = {
     "quick": {"L0": 1.0, "L1": 1.0, "eps": 0.5, "M": [10.0, 100.0, 1000.0], "budget": 200000, "tau": 0.0,
               "seeds": 1, "seed": 0},
@@ -233,91 +242,67 @@ def thm8(settings):
 
 # -- deterministic later rules on the class instances -------------------------------------------------------
 
-def _run_upper(claim_id, settings, instances_of, rule, params_of, bound_fns, statuses, statement, stop="grad",
-               shape_only=False):
-    """experiments._upper_claim with the stopping rule `stop`."""
-    def runner(inst, rule, eps, budgets, **params):
-        r = synthetic.run([f for f, _, _ in inst], rule, np.array([x for _, x, _ in inst], float), eps, budgets,
-                          stop=stop, **params)
-        return r.iterations.astype(float), r.status
-
-    rows, data = _upper_claim(claim_id, settings, rule, params_of, bound_fns, statuses, statement,
-                              instances_of=instances_of, runner=runner, budget_factor=20 if shape_only else 1)
-    if shape_only:
-        for row in rows:
-            row.verdict = SHAPE_ONLY
-            row.note = "ratio = implied constant (largest over instances); " + row.note
-    return rows, data
+def _vankov_row(rule, bound_fn, text, M=None):
+    """A Vankov et al. row: the constant checked is 1/a (a = 1 for eta*, eta_si, 1/2 for eta_cl: the bound scales
+    with 1/a), and the bound is computed from that same constant."""
+    const = Constant(value=1.0 / VANKOV_A[rule])
+    return BoundRow(rule, "later", const, text, rule, lambda ctx: {"L0": ctx.L0, "L1": ctx.L1},
+                    lambda ctx: float(bound_fn(ctx, 1.0 / const())), M=M, fields=lambda: {"rule": rule})
 
 
-def vankov_nonconvex_claim(settings):
-    rows, data = [], {}
-    for rule, a in VANKOV_A.items():
-        fn = {"later": lambda L0, L1, f, x, eps, a=a: vankov_nonconvex(L0, L1, _gap(f, x), eps, a)}
-        r, d = _run_upper(f"VANKOV-nonconvex:{rule}", settings, _class_instances, rule,
-                          lambda L0, L1, f, x: {"L0": L0, "L1": L1}, fn, {"later": "later"},
-                          f"{rule}: T_eps <= 2 L0 D/(a eps^2) + 3 L1 D/(a eps) - 1, a = {a:g}")
-        rows += r
-        data[rule] = d
-    return rows, _merge(data)
+VANKOV_NONCONVEX = UpperBound("VANKOV-nonconvex", "Vankov et al. steps eta*, eta_si, eta_cl: gradient norm bound",
+                              tuple(_vankov_row(rule, lambda ctx, a: vankov_nonconvex(ctx.L0, ctx.L1, ctx.delta,
+                                                                                       ctx.eps, a),
+                                                "{rule}: T_eps <= ceil({c:g} (2 L0 D/eps^2 + 3 L1 D/eps)) - 1 "
+                                                "(constant 1/a)") for rule in VANKOV_A))
 
 
-def _convex_instances(L0, L1, eps):
+def _convex_instances(settings):
     """The class instances with a minimiser at 0 (convex radial profiles); R = |x0|."""
-    return [(f, x, i) for f, x, i in _class_instances(L0, L1, eps) if f.convex and f.lift == "radial"]
+    return [(f, x, i, L0, L1, eps) for L0, L1 in settings["classes"] for eps in settings["eps"]
+            for f, x, i in class_instances(L0, L1, eps, settings.get("families", upper.FAMILIES))
+            if f.convex and f.lift == "radial"]
 
 
-def vankov_convex_claim(settings):
-    rows, data = [], {}
-    for rule, a in VANKOV_A.items():
-        fn = {"later": lambda L0, L1, f, x, eps, a=a: vankov_convex(L0, L1, float(np.linalg.norm(x)), _gap(f, x),
-                                                                     eps, a)}
-        r, d = _run_upper(f"VANKOV-convex:{rule}", settings, _convex_instances, rule,
-                          lambda L0, L1, f, x: {"L0": L0, "L1": L1}, fn, {"later": "later"},
-                          f"{rule}: f(x_K) - f* <= eps once K >= (2/a) L0 R^2/eps + (3/a) L1 R ln(D/eps), a = {a:g}",
-                          stop="gap")
-        rows += r
-        data[rule] = d
-    return rows, _merge(data)
+def _radius(L0, L1, eps, fn, x0):
+    """R = ||x0 - x*|| of a convex radial instance (its minimiser is 0), carried in the context's M slot."""
+    return float(np.linalg.norm(x0))
 
 
-def gorbunov_claim(settings):
-    eta = settings["gorbunov_eta"]
-    fn = {"shape": lambda L0, L1, f, x, eps: gorbunov_shape(L0, L1, float(np.linalg.norm(x)), eps)}
-    return _run_upper("GORBUNOV-convex", settings, _convex_instances, "l0l1-gd",
-                      lambda L0, L1, f, x: {"eta": eta, "L0": L0, "L1": L1}, fn, {"shape": "later"},
-                      f"x+ = x - eta grad f/(L0 + L1 ||grad f||), eta = {eta:g}: f - f* <= eps within "
-                      "O(L0 R^2/eps + L1^2 R^2) (shape only; eta = 1/2 is our choice: it keeps the step below Vankov's "
-                      "eta_si = 1/(L0 + 1.5 L1 g), so every step decreases f; the paper's own range of eta is not "
-                      "transcribed here)", stop="gap", shape_only=True)
+VANKOV_CONVEX = UpperBound(
+    "VANKOV-convex", "Vankov et al. steps on convex instances: function gap bound",
+    tuple(_vankov_row(rule, lambda ctx, a: vankov_convex(ctx.L0, ctx.L1, ctx.M, ctx.delta, ctx.eps, a),
+                      "{rule}: f(x_K) - f* <= eps once K >= {c:g} (2 L0 R^2/eps + 3 L1 R ln(D/eps)) (constant 1/a)",
+                      M=_radius) for rule in VANKOV_A), catalogue=_convex_instances, stop="gap")
+
+GORBUNOV = UpperBound(
+    "GORBUNOV-convex", "(L0,L1)-GD on convex instances against the O(L0 R^2/eps + L1^2 R^2) shape",
+    (BoundRow("", "later", Constant(value=1.0),
+              "x+ = x - eta grad f/(L0 + L1 ||grad f||), eta = 1/2: f - f* <= eps within O(L0 R^2/eps + L1^2 R^2) "
+              "(shape only, c = {c:g}; eta = 1/2 is our choice: it keeps the step below Vankov's eta_si = 1/(L0 + "
+              "1.5 L1 g), so every step decreases f; the paper's own range of eta is not transcribed here)",
+              "l0l1-gd", lambda ctx: {"eta": 0.5, "L0": ctx.L0, "L1": ctx.L1},
+              lambda ctx: float(gorbunov_shape(ctx.L0, ctx.L1, ctx.M, ctx.eps)), M=_radius),),
+    catalogue=_convex_instances, stop="gap", shape_only=True)
 
 
-def li_claim(settings):
-    def fn(L0, L1, f, x, eps):
-        _, L = li_constant_step(L0, L1, _gap(f, x))
-        return 2.0 * L * _gap(f, x) / eps**2
-
-    rows, data = _run_upper("LI-constant-step", settings, _class_instances, "gd",
-                            lambda L0, L1, f, x: {"h": li_constant_step(L0, L1, _gap(f, x))[0]},
-                            {"later": fn}, {"later": "later"},
-                            "GD, h = 1/(L0 + 1.5 L1 G), G = 3 L1 D + sqrt(2 L0 D) (FACT-M): T_eps <= 2 (L0 + "
-                            "1.5 L1 G) D/eps^2, i.e. O((L0 + L1^2 D) D/eps^2) as Li et al. (NeurIPS 2023)")
-    for row in rows:
-        row.note = "constant 2 (L0 + 1.5 L1 G) derived here and machine-checked (proofs_check LI-constant-step); " + row.note
-    return rows, data
+def _fact_m(L0, L1, eps, fn, x0):
+    """G of LI-constant-step for a catalogue instance: the FACT-M bound 3 L1 D + sqrt(2 L0 D) >= sup ||grad f|| on
+    the sublevel set."""
+    return float(bounds.fact_m(L0, L1, _gap(fn, x0)))
 
 
-def _merge(per_rule):
-    """One figure's data from several rules: labels prefixed by the rule."""
-    out = {"labels": [], "family": [], "measured": [], "status": [], "bounds": {}}
-    for rule, d in per_rule.items():
-        out["labels"] += [f"{rule}: {v}" for v in d["labels"]]
-        out["family"] += d["family"]
-        out["measured"] += d["measured"]
-        out["status"] += d["status"]
-        for k, v in d["bounds"].items():
-            out["bounds"].setdefault(k, []).extend(v)
-    return out
+def _li_L(ctx):
+    return ctx.L0 + steps.LI_STEP_L1 * ctx.L1 * ctx.M
+
+
+LI_RECORD = UpperBound("LI-constant-step", "constant-step GD with a gradient bound G on the sublevel set", (
+    BoundRow("", "later", Constant("LI_DERIVED"),
+             "GD, h = 1/(L0 + 1.5 L1 G), G >= sup ||grad f|| on {{f <= f(x0)}} (catalogue: G = 3 L1 D + sqrt(2 L0 D), "
+             "FACT-M; adversary: a declared G, checked exactly): T_eps <= {c:g} (L0 + 1.5 L1 G) D/eps^2, i.e. "
+             "O((L0 + L1^2 D) D/eps^2) as Li et al. (NeurIPS 2023); constant derived here and machine-checked "
+             "(proofs_check LI-constant-step)", "gd", lambda ctx: {"h": 1.0 / _li_L(ctx)},
+             lambda ctx: float(bounds.li_constant_step_gd(_li_L(ctx), ctx.delta, ctx.eps)), M=_fact_m),))
 
 
 # -- KOLOSKOVA-bias ------------------------------------------------------------------------------------------
@@ -427,22 +412,3 @@ def head_to_head(settings):
                              f"log-log slope in M = {slope:.2f}"
                              + (f"; > budget {budget} at M = {censored}" if censored else "")))
     return rows, {"M": settings["M"], "table": table, "budget": budget, "eps": eps, "tau": tau}
-
-
-CLAIMS = [
-    Claim("ZHSJ-Thm7", "clipped SGD with the Thm 7 step: success probability and min_t E||grad f|| over seeds",
-          thm7, PS.thm7, THM7),
-    Claim("ZHSJ-Thm8", "SGD with the Thm 8 step: horizon needed against the shape of the bound", thm8, PS.thm8,
-          THM8),
-    Claim("VANKOV-nonconvex", "Vankov et al. steps eta*, eta_si, eta_cl: gradient norm bound", vankov_nonconvex_claim,
-          PS.upper("VANKOV-nonconvex"), VANKOV),
-    Claim("VANKOV-convex", "Vankov et al. steps on convex instances: function gap bound", vankov_convex_claim,
-          PS.upper("VANKOV-convex"), CONVEX),
-    Claim("GORBUNOV-convex", "(L0,L1)-GD on convex instances against the O(L0 R^2/eps + L1^2 R^2) shape",
-          gorbunov_claim, PS.upper("GORBUNOV-convex"), CONVEX),
-    Claim("KOLOSKOVA-bias", "clipped SGD with a fixed threshold stalls at a bias floor that falls as c grows",
-          koloskova, PS.koloskova, KOLOSKOVA),
-    Claim("LI-constant-step", "constant-step GD with the FACT-M gradient bound", li_claim,
-          PS.upper("LI-constant-step"), LI),
-    Claim("HEAD-TO-HEAD", "every rule on the Remark 5 instances", head_to_head, PS.head_to_head, HEAD),
-]

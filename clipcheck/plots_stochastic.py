@@ -3,7 +3,7 @@ Stochastic curves show the median and the interquartile band over seeds against 
 oracle call per iteration)."""
 import numpy as np
 
-from .plots import _save, plt, upper  # noqa: F401  (upper is re-exported for the deterministic later rules)
+from .plots import _save, plt
 
 
 def thm7(data, folder, most=8):

@@ -5,7 +5,7 @@ import numbers
 
 from clipcheck.synthetic.sweep import atomic_write
 
-from .claims import STATUS_LABELS
+from .records import STATUS_LABELS
 
 
 def _num(v):
@@ -25,9 +25,15 @@ def _md(text):
     return str(text).replace("|", "\\|")
 
 
+def _upper(r, value):
+    """A column of upper-bound rows only (blank for the others)."""
+    return _num(value) if r.is_upper_bound else ""
+
+
 def terminal_table(rows):
-    head = ("id", "constants", "measured", "bound", "ratio", "verdict")
-    body = [(r.id, r.status, _num(r.measured), _num(r.bound), _num(r.ratio), r.verdict) for r in rows]
+    head = ("id", "constants", "measured", "bound", "ratio", "adversary", "needed c", "verdict")
+    body = [(r.id, r.status, _num(r.measured), _num(r.bound), _num(r.ratio), _upper(r, r.adversarial_ratio),
+             _upper(r, r.needed_constant), r.verdict) for r in rows]
     widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
@@ -86,14 +92,18 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
     out.append("Verdicts: upper bounds and facts *holds* / *VIOLATED* (a certified counterexample); lower bounds "
                "*demonstrated* / *not demonstrated by this construction* (a finding about the construction, not a "
                "failure of the theorem). Ratio = measured / bound (upper bounds: <= 1 holds; lower bounds: >= 1 "
-               "demonstrates).")
+               "demonstrates). An upper-bound row is decided by the worst of the catalogue's certified instances "
+               "and the 1-D adversary's (certified by construction, replayed through the runner); *adversary* is "
+               "the adversary's worst ratio, *needed constant* = ratio x the row's constant: the smallest constant "
+               "this check would reject.")
     out.append("")
-    out.append("| id | constants | measured | bound | ratio | verdict |")
-    out.append("|---|---|---|---|---|---|")
+    out.append("| id | constants | measured | bound | ratio | adversary | needed constant | verdict |")
+    out.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
         verdict = f"**{r.verdict}**" if r.failed else r.verdict
         out.append(f"| {_md(r.id)} | {STATUS_LABELS.get(r.status, r.status)} | {_num(r.measured)} | "
-                   f"{_num(r.bound)} | {_num(r.ratio)} | {verdict} |")
+                   f"{_num(r.bound)} | {_num(r.ratio)} | {_upper(r, r.adversarial_ratio)} | "
+                   f"{_upper(r, r.needed_constant)} | {verdict} |")
     out.append("")
     seen = set()
     for r in rows:
