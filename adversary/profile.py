@@ -14,8 +14,9 @@ not sit exactly on a threshold).
 Evaluation follows PROTOCOL.md: `evaluate(t, p, o) -> (f, df, d2f)` reads the profile's parameters from p[o] on:
     p[o:] = [L0, L1, n, then per piece (start, anchor, f, a, s, u)]
 (a piece covers [start, next start); the first also covers everything to its left (its start is never read and
-holds its anchor), the last everything to its right; p = f, |p'| = a at the anchor, s = sign of p' on the piece). n is stored, so rows of a batch may be padded
-and the separable lift may pack profiles of different lengths into one array. `Profile.function` lifts a profile
+holds its anchor), the last everything to its right; p = f, |p'| = a at the anchor, s = sign of p' on the piece).
+n is stored, so rows of a batch may be padded and the separable lift may pack profiles of different lengths into
+one array. `Profile.function` lifts a profile
 to a clipcheck.synthetic Function (on the line, ridge, separable, radial), so every rule of the runner runs on it.
 """
 import functools
@@ -260,8 +261,8 @@ class Profile:
     @property
     def certificate_sentence(self):
         return (f"(L0, L1) = ({self.L0:g}, {self.L1:g}) by construction (THEOREMS.md 4b): p'' = u (L0 + L1 |p'|) "
-                f"with |u| <= 1 on each of {self.n_cells} cells, closed forms per piece; C^(1,1) (piecewise-constant u; "
-                "C^2 members of the class lie arbitrarily close)")
+                f"with |u| <= 1 on each of {self.n_cells} cells, closed forms per piece; C^(1,1) (piecewise-constant "
+                "u; C^2 members of the class lie arbitrarily close)")
 
     def certify(self):
         """Check what the construction relies on: every piece's control in [-1, 1], and p, p' continuous at every

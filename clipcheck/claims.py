@@ -10,8 +10,11 @@ from . import experiments_stochastic as es
 from . import plots as pl
 from . import plots_stochastic as ps
 from . import upper
-from .records import (CERTIFIED, DEMONSTRATED, FAILING, HOLDS, INCONCLUSIVE, MEASURED, MISSED_FALSE,  # noqa: F401
+from .records import (CERTIFIED, DEMONSTRATED, FAILING, HOLDS, INCONCLUSIVE, MEASURED, MISSED_FALSE,
                       NOT_CERTIFIED, NOT_DEMONSTRATED, REFUTED, SHAPE_ONLY, STATUS_LABELS, VIOLATED, Claim, Row)
+
+__all__ = ["registry", "Claim", "Row", "CERTIFIED", "DEMONSTRATED", "FAILING", "HOLDS", "INCONCLUSIVE", "MEASURED",
+           "MISSED_FALSE", "NOT_CERTIFIED", "NOT_DEMONSTRATED", "REFUTED", "SHAPE_ONLY", "STATUS_LABELS", "VIOLATED"]
 
 
 def _upper(record, plot, settings):

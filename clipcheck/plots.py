@@ -23,7 +23,7 @@ def _arr(values):
 def remark5(data, folder):
     fig, ax = plt.subplots(figsize=(7, 5))
     M = np.array(data["M"])
-    ax.loglog(M, data["gd"], "o-", color="C3", label="fixed-step GD, best step of the grid")
+    ax.loglog(M, data["gd"], "o-", color="C3", label="fixed-step GD, best step (grid, then 1-D search near h*)")
     ax.loglog(M, data["clipped"], "s-", color="C0", label="clipped GD (Thm 3 parameters)")
     ax.loglog(M, data["normalized"], "^-", color="C2", label="normalized GD (NGD parameters)")
     ax.loglog(M, data["thm4_derived"], "--", color="C3", alpha=0.7, label="Thm 4 lower bound (derived)")
@@ -92,7 +92,14 @@ def _adversary_profile(ax, adv):
     ax.set_ylabel("p(x) - p*")
     ax.set_title(f"worst adversarial instance ({adv['row']}, {adv['rule']}): ratio {adv['ratio']:.4f}", fontsize=9)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left")
+    if len(adv.get("zoom_x", [])) > 1:  # p' over three steps mid-run: the shape the adversary found
+        inset = ax.inset_axes([0.55, 0.08, 0.42, 0.36])
+        inset.plot(adv["zoom_x"], adv["zoom_dp"], color="k", lw=1)
+        inset.plot(adv["zoom_iterates"], adv["zoom_iterates_dp"], "o", color="C1", ms=4)
+        inset.axhline(adv["eps"], color="k", ls="--", lw=0.6)
+        inset.set_title("p'(x) over three steps mid-run", fontsize=7)
+        inset.tick_params(labelsize=6)
 
 
 def _adversary_gradient(ax, adv):

@@ -18,6 +18,7 @@ HOLDS, VIOLATED = "holds", "VIOLATED"
 INCONCLUSIVE = "inconclusive (budget cap reached below the bound)"
 DEMONSTRATED, NOT_DEMONSTRATED = "demonstrated", "not demonstrated by this construction"
 CERTIFIED, NOT_CERTIFIED = "certified", "NOT CERTIFIED"
+NOT_REFUTED = "not refuted (no proof within the budget)"  # a certificate neither proved nor refuted
 REFUTED, MISSED_FALSE = "refuted, as expected", "CHECKER MISSED A FALSE CERTIFICATE"  # negative controls
 SHAPE_ONLY = "shape only (no constant claimed)"
 MEASURED = "measured (no bound claimed)"
@@ -29,7 +30,8 @@ STATUS_LABELS = {
     "derived": "derived for clipcheck",
     "later": "beyond the paper",
     "standard": "standard result",
-    "clipcheck": "clipcheck's reading",
+    "clipcheck": "clipcheck's reading (not the printed statement)",
+    "shape": "shape only (the paper gives no constant)",
 }
 
 # An adversarial instance (a float computation from start to end) violates a bound only when it needs more than
@@ -45,6 +47,8 @@ class Row:
     (<= 1 holds); for lower bounds the best-tuned T_eps over the step grid, the bound and the ratio (>= 1
     demonstrates); for facts and certificates the worst left/right ratio (<= 1 holds).
     instance: the instance that decides the verdict (the counterexample when VIOLATED).
+    censored: measured is a budget the run did not finish within (the true value is larger: "> measured").
+    columns: for rows whose measured / bound / ratio are not a measurement against a bound, what each holds.
     constant, needed_constant, adversarial_ratio (upper bounds): the constant checked, (measured / bound) x that
     constant at the deciding instance (the smallest constant this check would reject), and the worst ratio the
     adversary's certified instances reached.
@@ -61,6 +65,8 @@ class Row:
     instance: dict = field(default_factory=dict)
     figure: str = ""
     note: str = ""
+    censored: bool = False
+    columns: dict = field(default_factory=dict)
     constant: float = math.nan
     needed_constant: float = math.nan
     adversarial_ratio: float = math.nan
@@ -99,16 +105,17 @@ class Claim:
 
 # -- upper bounds ----------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Constant:
-    """The constant of a bound: `name` of theory.bounds (read when used, so that the row checks and states the
-    number the bound function computes with), or a fixed `value` for constants theory.bounds does not name."""
+    """The constant of a bound: `name` in `source`, theory.bounds by default (or a dict), read whenever it is used,
+    so that a row checks and states the number its bound function computes with, also after it moved."""
 
-    name: str = None
-    value: float = None
+    name: str
+    source: object = None
 
     def __call__(self):
-        return float(getattr(_bounds, self.name)) if self.name else float(self.value)
+        source = _bounds if self.source is None else self.source
+        return float(source[self.name] if isinstance(source, dict) else getattr(source, self.name))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ def _md(text):
     return str(text).replace("|", "\\|")
 
 
+def _measured(r):
+    """The measured cell: "> budget" for a run that did not finish within it."""
+    return f"> {_num(r.measured)}" if r.censored else _num(r.measured)
+
+
 def _upper(r, value):
     """A column of upper-bound rows only (blank for the others)."""
     return _num(value) if r.is_upper_bound else ""
@@ -32,7 +37,7 @@ def _upper(r, value):
 
 def terminal_table(rows):
     head = ("id", "constants", "measured", "bound", "ratio", "adversary", "needed c", "verdict")
-    body = [(r.id, r.status, _num(r.measured), _num(r.bound), _num(r.ratio), _upper(r, r.adversarial_ratio),
+    body = [(r.id, r.status, _measured(r), _num(r.bound), _num(r.ratio), _upper(r, r.adversarial_ratio),
              _upper(r, r.needed_constant), r.verdict) for r in rows]
     widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
@@ -101,7 +106,7 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
     out.append("|---|---|---|---|---|---|---|---|")
     for r in rows:
         verdict = f"**{r.verdict}**" if r.failed else r.verdict
-        out.append(f"| {_md(r.id)} | {STATUS_LABELS.get(r.status, r.status)} | {_num(r.measured)} | "
+        out.append(f"| {_md(r.id)} | {STATUS_LABELS.get(r.status, r.status)} | {_md(_measured(r))} | "
                    f"{_num(r.bound)} | {_num(r.ratio)} | {_upper(r, r.adversarial_ratio)} | "
                    f"{_upper(r, r.needed_constant)} | {verdict} |")
     out.append("")
@@ -113,6 +118,8 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
     out += ["## Details", ""]
     for r in rows:
         out.append(f"- **{r.id}** ({STATUS_LABELS.get(r.status, r.status)}): {r.statement}. {r.note}")
+        if r.columns:
+            out.append("  - columns: " + "; ".join(f"{k} = {v}" for k, v in r.columns.items()))
         if r.instance:
             out.append(f"  - deciding instance: `{to_strict_json(r.instance, indent=None)}`")
     if proofs_md:

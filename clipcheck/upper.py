@@ -221,7 +221,13 @@ def _worst_trace(candidate, eps):
     grid = np.linspace(lo - pad, hi + pad, PROFILE_POINTS)
     vals = prof.values(grid)
     g = run.trace["grad_norm"][0]
+    # a zoom on p' over three steps in the middle of the run, where the shape of the worst case shows
+    k = max(0, xs.size // 2 - 1)
+    near = xs[k:k + 4]
+    zoom = np.linspace(near.min(), near.max(), PROFILE_POINTS) if near.size > 1 else np.array([xs[0]])
     return {"x": grid.tolist(), "p": (vals[:, 0] - prof.f_star).tolist(), "iterates": xs.tolist(),
+            "zoom_x": zoom.tolist(), "zoom_dp": prof.values(zoom)[:, 1].tolist(), "zoom_iterates": near.tolist(),
+            "zoom_iterates_dp": prof.values(near)[:, 1].tolist(),
             "f_iterates": (prof.values(xs[:: max(1, xs.size // 2000)])[:, 0] - prof.f_star).tolist(),
             "iterate_stride": max(1, xs.size // 2000), "t": run.trace["t"][: g.size].tolist(),
             "grad_norm": g[np.isfinite(g)].tolist(), "eps": eps, "rule": inst["rule"], "ratio": candidate["ratio"],
