@@ -121,7 +121,9 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
         if r.columns:
             out.append("  - columns: " + "; ".join(f"{k} = {v}" for k, v in r.columns.items()))
         if r.instance:
-            out.append(f"  - deciding instance: `{to_strict_json(r.instance, indent=None)}`")
+            shown = {k: v for k, v in r.instance.items() if k != "profile"}  # a profile has thousands of knots
+            more = " (its profile: in report.json)" if "profile" in r.instance else ""
+            out.append(f"  - deciding instance{more}: `{to_strict_json(shown, indent=None)}`")
     if proofs_md:
         out += ["", "## Proof checks (proofs_check)", "", proofs_md]
     out += ["", "## Run", "", "```", to_strict_json(meta), "```", ""]

@@ -175,7 +175,6 @@ def _adversary(ub, cfg):
         if res["certified"] and (best.get((cls, gk)) is None or res["value"] > best[(cls, gk)][1]["value"]):
             best[(cls, gk)] = (point, res)
     for (cls, gk), (point, res) in best.items():
-        L0, L1, eps, M = cls
         for row in groups[gk]:
             out[row.label].append(_replayed(row, point, res, cls))
     return out, searches
