@@ -24,7 +24,6 @@ import json
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba.extending import register_jitable
 
@@ -57,14 +56,6 @@ def evaluate(t, p, o):
             hi = mid - 1
     b = o + 3 + 6 * lo
     return piece_value(t - p[b + 1], p[b + 2], p[b + 3], p[b + 4], p[b + 5], L0, L1)
-
-
-@numba.njit(cache=True)
-def _evaluate_many(ts, p):
-    out = np.empty((ts.shape[0], 3))
-    for i in range(ts.shape[0]):
-        out[i, 0], out[i, 1], out[i, 2] = evaluate(ts[i], p, 0)
-    return out
 
 
 def _sign(g):
@@ -176,9 +167,14 @@ class Profile:
         return evaluate(float(t), self.params, 0)
 
     def values(self, ts):
-        """Array (len(ts), 3) of (p, p', p'') at the points ts (compiled loop over `evaluate`)."""
+        """Array (len(ts), 3) of (p, p', p'') at the points ts: p and p' from the runner's compiled evaluator of the
+        line lift (the same pasted source as its kernels), p'' = u (L0 + L1 |p'|) with the control u of the piece
+        that `evaluate` picks (the runner reports only |p''|)."""
         ts = np.ascontiguousarray(as_finite("ts", ts), dtype=float).ravel()
-        return _evaluate_many(ts, np.asarray(self.params))
+        f, g, _ = self.profile1d.at(ts)
+        starts = np.array([pc[0] for pc in self.pieces[1:]])
+        u = np.array([pc[5] for pc in self.pieces])[np.searchsorted(starts, ts, side="right")]
+        return np.column_stack([f, g, u * (self.L0 + self.L1 * np.abs(g))])
 
     @property
     def n_cells(self):

@@ -160,19 +160,24 @@ def _pair_counts(pair, hs, budget):
     return res_e.t_eps(), res_s.t_eps()
 
 
-def _thm4_point(L0, L1, M, eps, n_steps):
-    """GD with every step of a log grid around h* on both members of the 3.3 pair (JSON-able result)."""
+def _thm4_bounds(L0, L1, M, eps):
+    """Both Thm 4 lower bounds on the 3.3 pair, computed by the claim (never stored with a grid point, so that a
+    moved constant is never answered from the cache)."""
     pair = F.lower_bound_pair(L0, L1, M, eps)
-    b = {c: float(bounds.zhsj_thm4_gd_lower(L0, L1, M, pair.delta, eps, c)) for c in ("paper", "derived")}
-    budget = _budget(2.0 * max(b.values()))
+    return {c: float(bounds.zhsj_thm4_gd_lower(L0, L1, M, pair.delta, eps, c)) for c in ("paper", "derived")}
+
+
+def _thm4_point(L0, L1, M, eps, n_steps, budget):
+    """GD with every step of a log grid around h* on both members of the 3.3 pair, each run cut at `budget`
+    (JSON-able result)."""
+    pair = F.lower_bound_pair(L0, L1, M, eps)
     # a log grid around h* that never hits h* itself (there f_exp sits on an unstable 2-cycle)
     hs = pair.h_star * np.logspace(-1.5, 1.0, n_steps)
     hs = hs[np.abs(hs / pair.h_star - 1.0) > 1e-6]
     t_exp, t_slow = _pair_counts(pair, hs, budget)
     params = {"L0": L0, "L1": L1, "M": M, "eps": eps, "delta": pair.delta, "a": pair.a, "h_star": pair.h_star,
               "n_steps": int(hs.size), "budget": budget}
-    return {"params": params, "h": hs.tolist(), "t_exp": _jsonable(t_exp), "t_slow": _jsonable(t_slow),
-            "bounds": b}
+    return {"params": params, "h": hs.tolist(), "t_exp": _jsonable(t_exp), "t_slow": _jsonable(t_slow)}
 
 
 def _thm4_statement(constants):
@@ -186,10 +191,14 @@ def _thm4_statement(constants):
 
 def thm4(settings):
     grid = [dict(zip(("L0", "L1", "M", "eps"), s), n_steps=settings["n_steps"]) for s in settings["settings"]]
+    bnds = [_thm4_bounds(g["L0"], g["L1"], g["M"], g["eps"]) for g in grid]
+    for g, b in zip(grid, bnds):
+        g["budget"] = _budget(2.0 * max(b.values()))  # part of the point's key: it depends on the constants
     data = sweep(_thm4_point, grid, "ZHSJ-Thm4")
     rows = []
-    for d in data:
-        p, b = d["params"], d["bounds"]
+    for d, b in zip(data, bnds):
+        d["bounds"] = b
+        p = d["params"]
         hs, t_exp, t_slow = np.array(d["h"]), _unjson(d["t_exp"]), _unjson(d["t_slow"])
         worst = np.maximum(t_exp, t_slow)  # sup over the pair for each h
         k = int(np.argmin(worst))  # best-tuned h: the fixed step that does best against the pair
@@ -282,22 +291,28 @@ def _remark5_point(L0, L1, eps, M, n_steps):
     grid_best, grid_h, hs, t_exp, t_slow = best_fixed_step(pair, hs_grid)
     best, best_h, tried = refine_fixed_step(pair, hs, t_exp, t_slow)
     out = {"M": M, "delta": pair.delta, "h_star": pair.h_star, "gd": best, "gd_h": best_h, "gd_grid": grid_best,
-           "gd_grid_h": grid_h, "search_points": len(tried), "ngd_bound": float(bounds.ngd_bound(L0, L1, pair.delta,
-                                                                                                   eps))}
+           "gd_grid_h": grid_h, "search_points": len(tried)}
     for rule, params in (("clipped", {"eta_c": eta_c, "gamma": gamma}),
                          ("normalized", {"eta_n": eta_n, "beta": beta})):
         r = synthetic.run([pair.exp, pair.slow], rule, [pair.x_exp, pair.x_slow], eps, BUDGET_CAP, **params)
         out[rule] = float(r.t_eps().max())  # the worse member of the pair, as for GD
+    return out
+
+
+def _remark5_bounds(L0, L1, eps, M, delta):
+    """The bounds drawn beside Remark 5's counts, computed by the claim (not stored with a grid point)."""
+    out = {"ngd_bound": float(bounds.ngd_bound(L0, L1, delta, eps))}
     for c in ("paper", "derived"):
-        out[f"thm4_{c}"] = float(bounds.zhsj_thm4_gd_lower(L0, L1, M, pair.delta, eps, c))
-        out[f"thm3_{c}"] = float(bounds.zhsj_thm3_clipped_gd(L0, L1, pair.delta, eps, c))
+        out[f"thm4_{c}"] = float(bounds.zhsj_thm4_gd_lower(L0, L1, M, delta, eps, c))
+        out[f"thm3_{c}"] = float(bounds.zhsj_thm3_clipped_gd(L0, L1, delta, eps, c))
     return out
 
 
 def remark5(settings):
     L0, L1, eps = settings["L0"], settings["L1"], settings["eps"]
     grid = [{"L0": L0, "L1": L1, "eps": eps, "M": M, "n_steps": settings["n_steps"]} for M in settings["M"]]
-    points = sweep(_remark5_point, grid, "ZHSJ-Remark5")
+    points = [{**p, **_remark5_bounds(L0, L1, eps, p["M"], p["delta"])}
+              for p in sweep(_remark5_point, grid, "ZHSJ-Remark5")]
     out = {k: [p[k] for p in points] for k in points[0]}
     gap = np.array(out["gd"]) / np.array(out["clipped"])
     growing = bool(np.all(np.diff(gap) > 0) and gap[-1] > 1)

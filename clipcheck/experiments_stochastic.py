@@ -368,7 +368,7 @@ VANKOV_CONVEX = UpperBound(
     "VANKOV-convex", "Vankov et al. steps on convex instances: function gap bound",
     tuple(_vankov_row(rule, lambda ctx, a: vankov_convex(ctx.L0, ctx.L1, ctx.M, ctx.delta, ctx.eps, a),
                       "{rule}: f(x_K) - f* <= eps once K >= {c:g} (2 L0 R^2/eps + 3 L1 R ln(D/eps)) (constant 1/a)",
-                      M=_radius) for rule in VANKOV_INV_A), catalogue=_convex_instances, stop="gap")
+                      M=_radius) for rule in VANKOV_INV_A), catalogue=_convex_instances, stop="gap", M_name="R")
 
 GORBUNOV = UpperBound(
     "GORBUNOV-convex", "(L0,L1)-GD on convex instances against the O(L0 R^2/eps + L1^2 R^2) shape",
@@ -378,7 +378,7 @@ GORBUNOV = UpperBound(
               "1.5 L1 g), so every step decreases f; the paper's own range of eta is not transcribed here)",
               "l0l1-gd", lambda ctx: {"eta": 0.5, "L0": ctx.L0, "L1": ctx.L1},
               lambda ctx: float(gorbunov_shape(ctx.L0, ctx.L1, ctx.M, ctx.eps)), M=_radius),),
-    catalogue=_convex_instances, stop="gap", shape_only=True)
+    catalogue=_convex_instances, stop="gap", shape_only=True, M_name="R")
 
 
 def _fact_m(L0, L1, eps, fn, x0):

@@ -167,6 +167,7 @@ class UpperBound:
     catalogue: callable = None
     stop: str = "grad"
     shape_only: bool = False
+    M_name: str = "M"  # what the context's M is for this claim's rows (convex claims carry R = ||x0 - x*|| there)
 
     def row_id(self, row):
         return f"{self.id}:{row.label}" if row.label else self.id

@@ -125,7 +125,8 @@ def _catalogue(ub, settings):
                 out[r.label].append({"measured": float(measured[i]), "bound": b, "ok": ok, "unknown": unknown,
                                      "source": "catalogue", "family": f.name,
                                      "instance": describe(f, x, **info, class_L0=L0, class_L1=L1, eps=e,
-                                                          **({"M": ctxs[i].M} if ctxs[i].M is not None else {}),
+                                                          **({ub.M_name: ctxs[i].M} if ctxs[i].M is not None
+                                                             else {}),
                                                           **per[i], status=int(res.status[i]))})
     return out
 

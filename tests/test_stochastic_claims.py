@@ -157,6 +157,7 @@ def test_gorbunov_convex_implied_constant_is_measured_over_shape(computed):
     r = rows[0]
     # the implied constant is the count over the shape at the deciding instance, the shape by hand
     R = np.linalg.norm(r.instance["x0"])
+    assert r.instance["R"] == pytest.approx(R, rel=1e-15)
     L0, L1, eps = r.instance["class_L0"], r.instance["class_L1"], r.instance["eps"]
     assert r.bound == pytest.approx(L0 * R**2 / eps + L1**2 * R**2, rel=1e-12)
     assert r.ratio == pytest.approx(r.measured / r.bound, rel=1e-12)
