@@ -12,6 +12,7 @@ from scipy.stats import norm as _normal
 from clipcheck import synthetic
 from clipcheck.synthetic import catalogue as F
 from clipcheck.synthetic.result import CONVERGED
+from clipcheck.synthetic.rules import RULES as RUNNER_RULES
 from clipcheck.theory import bounds, steps
 
 from . import upper
@@ -497,6 +498,11 @@ def head_rules(L0, L1, M, tau, budget):
     }
 
 
+def _count(t, budget):
+    """A count in words: "> budget" when censored, "diverged" when infinite."""
+    return "diverged" if not math.isfinite(t) else f"> {budget}" if t > budget else f"{t:.0f}"
+
+
 def head_to_head(settings):
     """Every rule on both members of the Remark 5 pair for each M: f_exp (curved: f'' = L0 + L1 |f'| > 0, where a
     momentum m differs from the gradient) and the slope f_slow (where, on its linear part, m = g and the momentum
@@ -525,14 +531,19 @@ def head_to_head(settings):
         last = float(t[-1])
         censored = math.isfinite(last) and last > budget
         out = [f"{m:g}" for m, v in zip(settings["M"], t) if not v <= budget]
+        t_curved, t_slope = members["f_exp"][name][-1], members["f_slow"][name][-1]
+        rule = head_rules(L0, L1, 1.0, tau, budget)[name][0]
         rows.append(Row(f"HEAD-TO-HEAD:{name}", "later",
                         "iterations to ||grad f|| <= eps on the Remark 5 pair (median over seeds)",
                         {"L0": L0, "L1": L1, "eps": eps, "tau": tau, "noise": noise, "budget": budget},
                         float(budget) if censored else last, math.nan,
                         math.nan if censored or not math.isfinite(last) else last / ref, MEASURED,
-                        {"M": settings["M"][-1], "rule": head_rules(L0, L1, 1.0, tau, budget)[name][0],
-                         "T_f_exp_curved": members["f_exp"][name][-1], "T_f_slow_slope": members["f_slow"][name][-1]},
-                        note=f"log-log slope in M = {slope:.2f}"
+                        {"M": settings["M"][-1], "rule": rule, "T_f_exp_curved": t_curved, "T_f_slow_slope": t_slope},
+                        note=f"log-log slope in M = {slope:.2f}; at M = {settings['M'][-1]:g}: "
+                             f"{_count(t_curved, budget)} on f_exp (curved, where a momentum differs from the "
+                             f"gradient), {_count(t_slope, budget)} on the slope f_slow"
+                             + (" (on its linear part m = g: the momentum has no effect there)"
+                                if RUNNER_RULES[rule].momentum is not None else "")
                              + (f"; not within the budget {budget} (or diverged) at M = {', '.join(out)}"
                                 if out else ""),
                         censored=censored,

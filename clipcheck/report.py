@@ -89,6 +89,16 @@ def write_json(path, meta, rows, proofs=None):
     atomic_write(path, to_strict_json(doc))
 
 
+# Where the 1-D adversary's worst case can fall short of the true one (THEOREMS.md 4b, 4c).
+ADVERSARY_LIMITS = (
+    "The adversary is 1-D: its worst case is a lower estimate of the true one, which it cannot reach where the worst "
+    "case needs d >= 2. Known case (THEOREMS.md 4c): fixed-step GD on L-smooth f with h > 1/L, whose exact worst "
+    "case is a planar zigzag. No row uses such a step: with L1 = 0 every row's step is at most 1/L, where the search "
+    "reproduces the exact worst case of GD after n steps within 1% (tests/test_adversary_search.py). For L1 > 0 no "
+    "certified multi-dimensional family is known, so whether a row's worst case needs d >= 2 is open; for the Thm 4 "
+    "lower bound in d >= 2 see THEOREMS.md 4c and the proof check ZHSJ-Thm4:open-question.")
+
+
 def write_markdown(path, meta, rows, failed, proofs_md=""):
     out = ["# clipcheck verify report", ""]
     out.append(f"**Result: {'all claims that must hold hold' if not failed else f'{len(failed)} FAILED'}** "
@@ -101,6 +111,8 @@ def write_markdown(path, meta, rows, failed, proofs_md=""):
                "and the 1-D adversary's (certified by construction, replayed through the runner); *adversary* is "
                "the adversary's worst ratio, *needed constant* = ratio x the row's constant: the smallest constant "
                "this check would reject.")
+    out.append("")
+    out.append(ADVERSARY_LIMITS)
     out.append("")
     out.append("| id | constants | measured | bound | ratio | adversary | needed constant | verdict |")
     out.append("|---|---|---|---|---|---|---|---|")

@@ -73,3 +73,30 @@ def test_report_shows_the_adversary_and_needed_constant_for_upper_bounds_only(tm
     doc = json.loads((tmp_path / "report.json").read_text())["claims"]
     assert doc[0]["needed_constant"] == 1.8 and "needed_constant" not in doc[1] and doc[1]["censored"]
     assert "> 2e+05" in terminal_table([censored])
+
+
+def test_report_says_where_the_worst_case_needs_two_dimensions_and_no_row_steps_beyond_1_over_L(tmp_path):
+    """Issue 9, item 3: the report says where the 1-D adversary cannot reach the worst case (d >= 2: GD with
+    h > 1/L, THEOREMS.md 4c) and that no row uses such a step. The second half is checked here, not assumed: with
+    L1 = 0 every upper-bound row the adversary searches steps at most 1/L0 at every gradient norm (analytic fact of
+    each rule's formula; 1e-12 relative is rounding of the step formulas)."""
+    import numpy as np
+
+    from clipcheck import experiments as E
+    from clipcheck import experiments_stochastic as ES
+    from clipcheck.adversary.rules import resolve
+    from clipcheck.records import Context
+    from clipcheck.report import ADVERSARY_LIMITS
+
+    write_markdown(tmp_path / "report.md", {"mode": "quick", "elapsed_s": 1.0}, list(_rows()), [])
+    assert ADVERSARY_LIMITS in (tmp_path / "report.md").read_text()
+    assert "d >= 2" in ADVERSARY_LIMITS and "h > 1/L" in ADVERSARY_LIMITS
+    L0 = 2.0
+    ctx = Context(L0, 0.0, 0.01, 1.0, 5.0)
+    for ub in (E.CLASSIC_RECORD, E.THM3_RECORD, E.THM6_RECORD, E.NGD_RECORD, ES.VANKOV_NONCONVEX, ES.LI_RECORD):
+        for row in ub.rows:
+            rule = resolve(row.rule)
+            q = np.array([float(v) for v in rule.values(row.params(ctx), tau=0.0)])
+            state = np.zeros(max(1, len(rule.init_state)))
+            for g in np.logspace(-6, 6, 25):
+                assert rule.step(g, state, q, 0) <= (1 + 1e-12) / L0, (ub.row_id(row), g)

@@ -231,10 +231,13 @@ def test_head_to_head_censored_runs_show_as_more_than_the_budget(computed):
 def test_head_to_head_momentum_rules_run_on_a_curved_member(computed):
     """Issue 9: on the slope m = g, so the momentum rules equal normalized GD by algebra and momentum was never
     tested. On f_exp (curved) momentum-clip and normalized GD must differ; on the slope they agree (the algebra)."""
-    _, data = computed["HEAD-TO-HEAD"]
+    rows, data = computed["HEAD-TO-HEAD"]
     curved, slope = data["members"]["f_exp"], data["members"]["f_slow"]
     assert curved["momentum-clip (ZJFW)"] != curved["normalized (NGD)"]
     assert slope["momentum-clip (ZJFW)"] == slope["normalized (NGD)"]
+    # the row shows the curved count beside the slope's, so the table does not read "momentum = NGD"
+    row = {r.id: r for r in rows}["HEAD-TO-HEAD:momentum-clip (ZJFW)"]
+    assert f"{curved['momentum-clip (ZJFW)'][-1]:.0f} on f_exp (curved" in row.note
 
 
 def test_no_claim_fails_in_quick_mode(computed):
