@@ -260,9 +260,9 @@ def check(ub, settings):
             verdict = SHAPE_ONLY
         adv = [a for a in cs if a["source"] == "adversary"]
         constant = row.constant()
-        note = (f"{len(cs) - len(adv)} certified catalogue instances and {len(adv)} adversarial ones (the worst of "
-                f"each adversary class, replayed through the runner); the worst decides; needed constant = ratio x "
-                f"{constant:g}")
+        note = (f"{len(cs) - len(adv)} certified catalogue instances and {len(adv)} adversarial "
+                f"{'one' if len(adv) == 1 else 'ones'} (the worst of each adversary class, replayed through the "
+                f"runner); the worst decides; needed constant = ratio x {constant:g}")
         if ub.shape_only:
             note = "ratio = implied constant (largest over instances); " + note
         if dropped[row.label]:
