@@ -1,8 +1,10 @@
 """Closed forms of the control form p'' = u (L0 + L1 |p'|) on one cell (THEOREMS.md 4b), as plain scalar code.
 
-Written under the rules of PROTOCOL.md (arithmetic, comparisons, `math`, loops over `range`, no allocation, no
+Written under the rules of PROTOCOL.md (arithmetic, comparisons, loops over `range`, no allocation, no
 exceptions), so every function here compiles with `numba.njit`, as a CUDA device function, and runs as Python.
-`register_jitable` leaves each one a plain Python function that compiled code may also call.
+`register_jitable` leaves each one a plain Python function that compiled code may also call. expm1 and log1p are
+clipcheck's own (synthetic.mathfns): the same bits in the search, the Python replay and the runner's CPU and
+CUDA kernels.
 
 On a piece where u is constant and p' keeps the sign s, a = |p'| solves a' = v (L0 + L1 a) with v = s u. With
 c = L0 + L1 a0, d = x - anchor (either sign) and z = v L1 d:
@@ -17,6 +19,8 @@ import math
 
 from numba.extending import register_jitable
 
+from clipcheck.synthetic import mathfns as mf
+
 E1_SERIES_BELOW = 1e-5  # |z| below this: E1 = 1 + z/2 + z^2/6 (next term z^3/24 < 1e-16 relative)
 EXP_OVERFLOW = 709.78    # e^z overflows float64 beyond log(DBL_MAX) = 709.7827: +inf (Python's math would raise)
 E2_SERIES_BELOW = 0.5   # |z| below this: E2 by 13 Taylor terms (remainder < 2e-16 relative); above it the
@@ -30,7 +34,7 @@ def expm1_over(z):
         return 1.0 + z * (0.5 + z / 6.0)
     if z > EXP_OVERFLOW:
         return math.inf
-    return math.expm1(z) / z
+    return mf.expm1(z) / z
 
 
 @register_jitable
@@ -45,7 +49,7 @@ def expm1_minus_over(z):
         return total
     if z > EXP_OVERFLOW:
         return math.inf
-    return (math.expm1(z) - z) / (z * z)
+    return (mf.expm1(z) - z) / (z * z)
 
 
 @register_jitable
@@ -53,7 +57,7 @@ def log1p_over(y):
     """log1p(y) / y for y >= 0, with the value 1 at y = 0."""
     if y < 1e-5:
         return 1.0 - y * (0.5 - y / 3.0)
-    return math.log1p(y) / y
+    return mf.log1p(y) / y
 
 
 @register_jitable

@@ -10,19 +10,33 @@ gradient at the new iterate is known exactly. Iterates inside the region read th
 The pieces are made by the same scalar functions, in the same order, as `Profile` (profile.py) makes them from the
 frozen knots, so the frozen instance is the searched one bit for bit; the replay (replay.py) checks that
 independently of this loop.
+
+Compiling: `simulate` is plain scalar code that calls the global STEP. `simulator(step)` pastes it, with STEP bound
+to the rule's step function and everything both call, into one generated module (clipcheck.synthetic.source, as
+the runner's kernel factory does), written into the runner's kernel cache folder under a digest of its text, and
+compiled there with Numba's on-disk cache: any step function the runner accepts works here too, an edit anywhere
+in the pasted code is a new module, and a later process loads the compiled search instead of compiling it again.
 """
 import functools
+import hashlib
+import importlib
 import math
+import os
+import sys
+import threading
+import types
 
 import numba
 import numpy as np
+
+from clipcheck.synthetic.kernels import cache_folder
+from clipcheck.synthetic.source import Imported, Paste, Unit, python_function
 
 from .closed_form import cross_cell, piece_value, tail
 
 CONVERGED, BUDGET, DIVERGED = 0, 1, 2  # the runner's status codes
 
 
-@numba.njit(cache=True)
 def _push(P, k, start, anchor, f, a, s, u):
     P[k, 0] = start
     P[k, 1] = anchor
@@ -32,12 +46,10 @@ def _push(P, k, start, anchor, f, a, s, u):
     P[k, 5] = u
 
 
-@numba.njit(cache=True)
 def _sign(g):
     return -1.0 if g < 0.0 else 1.0
 
 
-@numba.njit(cache=True)
 def _lookup(P, pl, pr, t, L0, L1):
     """(p, p') at t from the pieces P[pl:pr], chosen as `profile.evaluate` chooses them."""
     lo = pl
@@ -52,7 +64,6 @@ def _lookup(P, pl, pr, t, L0, L1):
     return f, g
 
 
-@numba.njit(cache=True)
 def _extend(P, pl, pr, KX, KU, kl, kr, sigma, xa, f, g, x_new, u_block, L0, L1):
     """Cut [boundary, x_new] into len(u_block) equal cells and cross them outward. Returns the new piece and knot
     bounds and (p, p') at x_new. Cells narrower than one ulp are dropped (the knots must increase strictly)."""
@@ -87,7 +98,6 @@ def _extend(P, pl, pr, KX, KU, kl, kr, sigma, xa, f, g, x_new, u_block, L0, L1):
     return pl, pr, kl, kr, f, g
 
 
-@numba.njit(cache=True)
 def _close(P, pl, pr, xl, fl, gl, xr, fr, gr, L0, L1):
     """Add the tails on both sides (as profile._tail_pieces does). Returns the new piece bounds."""
     kind, length, f_flat = tail(xl, fl, gl, -1.0, L0, L1)
@@ -108,7 +118,6 @@ def _close(P, pl, pr, xl, fl, gl, xr, fr, gr, L0, L1):
     return pl, pr
 
 
-@numba.njit(cache=True)
 def _grad_bound(P, pl, pr, level, L0, L1):
     """An upper estimate of sup |p'| over {p <= level}: every piece that meets the sublevel set contributes the
     larger |p'| of its two ends (|p'| is monotone on a piece). Exact when no piece is cut by the level;
@@ -128,82 +137,127 @@ def _grad_bound(P, pl, pr, level, L0, L1):
     return best
 
 
+def simulate(controls, cells, g0, L0, L1, q, state_size, n_steps, eps, horizon, max_iter, want_grad_bound):
+    """Run the rule from x0 = 0 while building the profile. controls: K blocks of `cells` controls, flat.
+    n_steps >= 0 measures min_{t <= n_steps} p'(x_t)^2 (eps ignored); n_steps < 0 runs to |p'| <= eps.
+    Returns (status, t_end, min_g2, f_star, grad_bound, knots, cell_controls, anchor)."""
+    blocks = controls.shape[0] // cells
+    kcap = horizon * cells + 1
+    pcap = 2 * horizon * cells + 2
+    KX = np.empty(2 * kcap + 1)
+    KU = np.empty(2 * kcap + 1)
+    P = np.empty((2 * pcap + 1, 6))
+    ck = kcap
+    kl = ck
+    kr = ck
+    KX[ck] = 0.0
+    pl = pcap
+    pr = pcap
+    xl, fl, gl = 0.0, 0.0, g0
+    xr, fr, gr = 0.0, 0.0, g0
+    state = np.zeros(max(state_size, 1))
+    x, g = 0.0, g0
+    gaps = 0
+    closed = False
+    min_g2 = math.inf
+    status = BUDGET
+    t_end = max_iter
+    for t in range(max_iter + 1):
+        gn = abs(g)
+        if not gn < math.inf:
+            status, t_end = DIVERGED, t
+            break
+        if n_steps < 0:
+            if gn <= eps:
+                status, t_end = CONVERGED, t
+                break
+        else:
+            min_g2 = min(min_g2, g * g)
+            if t == n_steps:
+                status, t_end = CONVERGED, t
+                break
+        if t == max_iter:
+            break
+        xn = x - STEP(gn, state, q, t) * g  # noqa: F821 (bound when pasted)
+        outside = xn > xr or xn < xl
+        if outside and not closed and gaps < horizon:
+            b = gaps % blocks
+            u_block = controls[b * cells:(b + 1) * cells]
+            if xn > xr:
+                pl, pr, kl, kr, fr, gr = _extend(P, pl, pr, KX, KU, kl, kr, 1.0, xr, fr, gr, xn, u_block, L0, L1)
+                xr = xn
+                g = gr
+            else:
+                pl, pr, kl, kr, fl, gl = _extend(P, pl, pr, KX, KU, kl, kr, -1.0, xl, fl, gl, xn, u_block,
+                                                 L0, L1)
+                xl = xn
+                g = gl
+            gaps += 1
+        else:
+            if outside and not closed:
+                pl, pr = _close(P, pl, pr, xl, fl, gl, xr, fr, gr, L0, L1)
+                closed = True
+            _, g = _lookup(P, pl, pr, xn, L0, L1)
+        x = xn
+    if not closed:
+        pl, pr = _close(P, pl, pr, xl, fl, gl, xr, fr, gr, L0, L1)
+    f_star = math.inf
+    for k in range(pl, pr):  # every piece end is the anchor of a piece, and p is monotone on each piece
+        f_star = min(f_star, P[k, 2])
+    bound = _grad_bound(P, pl, pr, 0.0, L0, L1) if want_grad_bound else math.nan
+    return status, t_end, min_g2, f_star, bound, KX[kl:kr + 1].copy(), KU[kl:kr].copy(), ck - kl
+
+
+_LOCK = threading.Lock()
+
+
+HELPERS = ("_extend", "_close", "_lookup", "_grad_bound")  # what `simulate` calls: compiled once, for every rule
+
+
 @functools.lru_cache(maxsize=None)
 def simulator(step):
-    """The compiled online run for one scalar step rule (compiled once per rule and process). `step` may be a
-    plain scalar function, one marked register_jitable, or a Numba dispatcher."""
-    if not isinstance(step, numba.core.registry.CPUDispatcher):
-        step = numba.njit(step)
+    """The compiled online run for one scalar step rule (PROTOCOL.md: step(gnorm, state, q, t) -> h), loaded from
+    the kernel cache when an earlier process compiled it. The helpers live in one module shared by every rule, so
+    a new rule compiles only its step and the loop."""
+    unit = Unit()
+    entry = unit.add(simulate, {"STEP": Paste(python_function(step)), **_helpers()})
+    return getattr(_compiled(unit), entry)
 
-    @numba.njit
-    def simulate(controls, cells, g0, L0, L1, q, state_size, n_steps, eps, horizon, max_iter, want_grad_bound):
-        """Run the rule from x0 = 0 while building the profile. controls: K blocks of `cells` controls, flat.
-        n_steps >= 0 measures min_{t <= n_steps} p'(x_t)^2 (eps ignored); n_steps < 0 runs to |p'| <= eps.
-        Returns (status, t_end, min_g2, f_star, grad_bound, knots, cell_controls, anchor)."""
-        blocks = controls.shape[0] // cells
-        kcap = horizon * cells + 1
-        pcap = 2 * horizon * cells + 2
-        KX = np.empty(2 * kcap + 1)
-        KU = np.empty(2 * kcap + 1)
-        P = np.empty((2 * pcap + 1, 6))
-        ck = kcap
-        kl = ck
-        kr = ck
-        KX[ck] = 0.0
-        pl = pcap
-        pr = pcap
-        xl, fl, gl = 0.0, 0.0, g0
-        xr, fr, gr = 0.0, 0.0, g0
-        state = np.zeros(max(state_size, 1))
-        x, g = 0.0, g0
-        gaps = 0
-        closed = False
-        min_g2 = math.inf
-        status = BUDGET
-        t_end = max_iter
-        for t in range(max_iter + 1):
-            gn = abs(g)
-            if not gn < math.inf:
-                status, t_end = DIVERGED, t
-                break
-            if n_steps < 0:
-                if gn <= eps:
-                    status, t_end = CONVERGED, t
-                    break
-            else:
-                min_g2 = min(min_g2, g * g)
-                if t == n_steps:
-                    status, t_end = CONVERGED, t
-                    break
-            if t == max_iter:
-                break
-            xn = x - step(gn, state, q, t) * g
-            outside = xn > xr or xn < xl
-            if outside and not closed and gaps < horizon:
-                b = gaps % blocks
-                u_block = controls[b * cells:(b + 1) * cells]
-                if xn > xr:
-                    pl, pr, kl, kr, fr, gr = _extend(P, pl, pr, KX, KU, kl, kr, 1.0, xr, fr, gr, xn, u_block, L0, L1)
-                    xr = xn
-                    g = gr
-                else:
-                    pl, pr, kl, kr, fl, gl = _extend(P, pl, pr, KX, KU, kl, kr, -1.0, xl, fl, gl, xn, u_block,
-                                                     L0, L1)
-                    xl = xn
-                    g = gl
-                gaps += 1
-            else:
-                if outside and not closed:
-                    pl, pr = _close(P, pl, pr, xl, fl, gl, xr, fr, gr, L0, L1)
-                    closed = True
-                _, g = _lookup(P, pl, pr, xn, L0, L1)
-            x = xn
-        if not closed:
-            pl, pr = _close(P, pl, pr, xl, fl, gl, xr, fr, gr, L0, L1)
-        f_star = math.inf
-        for k in range(pl, pr):  # every piece end is the anchor of a piece, and p is monotone on each piece
-            f_star = min(f_star, P[k, 2])
-        bound = _grad_bound(P, pl, pr, 0.0, L0, L1) if want_grad_bound else math.nan
-        return status, t_end, min_g2, f_star, bound, KX[kl:kr + 1].copy(), KU[kl:kr].copy(), ck - kl
 
-    return simulate
+@functools.lru_cache(maxsize=None)
+def _helpers():
+    unit = Unit()
+    names = {h: unit.add(globals()[h]) for h in HELPERS}
+    module = _compiled(unit)
+    return {h: Imported(module.__name__, name) for h, name in names.items()}
+
+
+def _compiled(unit):
+    lines = [unit.source(), "import numba as _numba_"]
+    lines += [f"{name} = _numba_.njit(error_model='numpy', cache=_CACHE_)({name})" for name in unit.functions]
+    return _load("\n".join(lines) + "\n")
+
+
+def _load(text):
+    """Import the generated module `text` from the kernel cache folder (compiled in memory when there is none)."""
+    folder = cache_folder()
+    text = f"_CACHE_ = {folder is not None}\n" + text
+    key = hashlib.sha1(f"{text}\n{numba.__version__}\n{sys.version}".encode()).hexdigest()[:20]
+    name = f"clipcheck_adversary_{key}"
+    with _LOCK:
+        if name in sys.modules:
+            return sys.modules[name]
+        if folder is None:
+            module = types.ModuleType(name)
+            exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+            sys.modules[name] = module
+            return module
+        path = folder / f"{name}.py"
+        if not path.exists():
+            tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
+            tmp.write_text(text)
+            os.replace(tmp, path)  # atomic: another process sees the whole file or none
+        if str(folder) not in sys.path:
+            sys.path.append(str(folder))  # Numba's cache re-imports the module by name
+        importlib.invalidate_caches()
+        return importlib.import_module(name)

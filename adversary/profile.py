@@ -11,20 +11,24 @@ integrated (Groenwall) form of the condition, and ramping u continuously across 
 same class arbitrarily close (in C^1 on the explored interval, hence in every iterate and iteration count that does
 not sit exactly on a threshold).
 
-Evaluation follows PROTOCOL.md: `evaluate(t, p) -> (f, df, d2f)` with p the flat float64 array
-    p = [L0, L1, n, then per piece (start, anchor, f, a, s, u)]
-(a piece covers [start, next start); the first also covers everything to its left, the last everything to its
-right; p = f, |p'| = a at the anchor, s = sign of p' on the piece). n is stored, so rows of a batch may be padded.
+Evaluation follows PROTOCOL.md: `evaluate(t, p, o) -> (f, df, d2f)` reads the profile's parameters from p[o] on:
+    p[o:] = [L0, L1, n, then per piece (start, anchor, f, a, s, u)]
+(a piece covers [start, next start); the first also covers everything to its left (its start is never read and
+holds its anchor), the last everything to its right; p = f, |p'| = a at the anchor, s = sign of p' on the piece).
+n is stored, so rows of a batch may be padded and the separable lift may pack profiles of different lengths into
+one array. `Profile.function` lifts a profile
+to a clipcheck.synthetic Function (on the line, ridge, separable, radial), so every rule of the runner runs on it.
 """
+import functools
 import json
 import math
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba.extending import register_jitable
 
-from clipcheck.theory.validation import as_finite, positive
+from clipcheck.synthetic.functions import Profile1D, on_line, radial, ridge, separable
+from clipcheck.theory.validation import as_finite, count, positive
 
 from .closed_form import cross_cell, piece_value, tail
 
@@ -37,29 +41,21 @@ LIFTS = ("line", "ridge", "separable", "radial")
 
 
 @register_jitable
-def evaluate(t, p):
-    """(p(t), p'(t), p''(t)) of the profile encoded in the parameter vector p (layout in the module docstring)."""
-    L0 = p[0]
-    L1 = p[1]
-    n = int(p[2])
+def evaluate(t, p, o):
+    """(p(t), p'(t), p''(t)) of the profile whose parameters start at p[o] (layout in the module docstring)."""
+    L0 = p[o]
+    L1 = p[o + 1]
+    n = int(p[o + 2])
     lo = 0
     hi = n - 1
     while lo < hi:  # the last piece whose start is <= t (the first piece if none)
         mid = (lo + hi + 1) // 2
-        if p[3 + 6 * mid] <= t:
+        if p[o + 3 + 6 * mid] <= t:
             lo = mid
         else:
             hi = mid - 1
-    b = 3 + 6 * lo
+    b = o + 3 + 6 * lo
     return piece_value(t - p[b + 1], p[b + 2], p[b + 3], p[b + 4], p[b + 5], L0, L1)
-
-
-@numba.njit(cache=True)
-def _evaluate_many(ts, p):
-    out = np.empty((ts.shape[0], 3))
-    for i in range(ts.shape[0]):
-        out[i, 0], out[i, 1], out[i, 2] = evaluate(ts[i], p)
-    return out
 
 
 def _sign(g):
@@ -144,7 +140,11 @@ class Profile:
         self.x0 = float(as_finite("x0", x0))
         self.pieces = build_pieces(self.L0, self.L1, self.knots, self.controls, self.anchor, self.f_anchor,
                                    self.g_anchor)
-        self.params = np.array([self.L0, self.L1, float(len(self.pieces))] + [v for pc in self.pieces for v in pc])
+        # the first piece's start (-inf) is never read by `evaluate`: its anchor stands there, so that params are
+        # finite, as the runner requires
+        first = (self.pieces[0][1],) + self.pieces[0][1:]
+        self.params = np.array([self.L0, self.L1, float(len(self.pieces))]
+                               + [v for pc in [first] + self.pieces[1:] for v in pc])
         self.params.setflags(write=False)
 
     @classmethod
@@ -164,12 +164,17 @@ class Profile:
     # -- evaluation ---------------------------------------------------------------------------------------
     def __call__(self, t):
         """(p, p', p'') at a scalar t, through the protocol function `evaluate` (as plain Python)."""
-        return evaluate(float(t), self.params)
+        return evaluate(float(t), self.params, 0)
 
     def values(self, ts):
-        """Array (len(ts), 3) of (p, p', p'') at the points ts (compiled loop over `evaluate`)."""
+        """Array (len(ts), 3) of (p, p', p'') at the points ts: p and p' from the runner's compiled evaluator of the
+        line lift (the same pasted source as its kernels), p'' = u (L0 + L1 |p'|) with the control u of the piece
+        that `evaluate` picks (the runner reports only |p''|)."""
         ts = np.ascontiguousarray(as_finite("ts", ts), dtype=float).ravel()
-        return _evaluate_many(ts, np.asarray(self.params))
+        f, g, _ = self.profile1d.at(ts)
+        starts = np.array([pc[0] for pc in self.pieces[1:]])
+        u = np.array([pc[5] for pc in self.pieces])[np.searchsorted(starts, ts, side="right")]
+        return np.column_stack([f, g, u * (self.L0 + self.L1 * np.abs(g))])
 
     @property
     def n_cells(self):
@@ -193,7 +198,7 @@ class Profile:
         start, anchor, f, a, s, u = self.pieces[k]
         return piece_value(t - anchor, f, a, s, u, self.L0, self.L1)
 
-    @property
+    @functools.cached_property
     def f_star(self):
         """inf p, exactly: p is monotone on every piece and the unbounded pieces are flat or rise outward, so the
         infimum is a value at a piece's end (the ends of both neighbours at each joint are taken)."""
@@ -205,7 +210,7 @@ class Profile:
                     best = min(best, self._at(k, t)[0])
         return best
 
-    @property
+    @functools.cached_property
     def f_x0(self):
         return self(self.x0)[0]
 
@@ -252,8 +257,8 @@ class Profile:
     @property
     def certificate_sentence(self):
         return (f"(L0, L1) = ({self.L0:g}, {self.L1:g}) by construction (THEOREMS.md 4b): p'' = u (L0 + L1 |p'|) "
-                f"with |u| <= 1 on each of {self.n_cells} cells, closed forms per piece; C^(1,1) (piecewise-constant u; "
-                "C^2 members of the class lie arbitrarily close)")
+                f"with |u| <= 1 on each of {self.n_cells} cells, closed forms per piece; C^(1,1) (piecewise-constant "
+                "u; C^2 members of the class lie arbitrarily close)")
 
     def certify(self):
         """Check what the construction relies on: every piece's control in [-1, 1], and p, p' continuous at every
@@ -275,24 +280,76 @@ class Profile:
         return Certificate(holds, self.certificate_sentence, n, max_u, gap_f, gap_g)
 
     # -- the open runner ----------------------------------------------------------------------------------
+    @property
+    def convex(self):
+        """p'' >= 0 everywhere: no cell (and no tail) has a negative control."""
+        return all(pc[5] >= 0.0 for pc in self.pieces)
+
     def runner_fields(self):
         """The fields of the open runner's Profile1D record (PROTOCOL.md): Profile1D(**profile.runner_fields())."""
+        span = self.knots[-1] - self.knots[0]
         return {"name": f"adversary profile ({self.n_cells} cells)", "evaluate": evaluate,
                 "params": np.array(self.params), "L0": self.L0, "L1": self.L1, "f_star": self.f_star,
-                "certificate": self.certificate_sentence, "even": self.even}
+                "certificate": self.certificate_sentence, "even": self.even,
+                "scale": span / self.n_cells if self.n_cells else 1.0, "convex": self.convex}
 
-    def function(self, lift="line", **lift_args):
-        """This profile as a function of R^d for the open runner: lift "line" (d = 1), "ridge" p(<e, x>),
-        "separable" sum_i p_i(x_i), or "radial" p(||x||) (even profiles only: radial keeps (L0, L1) only when
-        p'(0) = 0, THEOREMS.md 4b)."""
+    @functools.cached_property
+    def profile1d(self):
+        """This profile as the runner's Profile1D (one object per Profile: lifts of it share their kernels)."""
+        return Profile1D(**self.runner_fields())
+
+    def function(self, lift="line", *, dim=None, e=None, others=()):
+        """This profile as a clipcheck.synthetic Function, so that every rule of the runner runs on it (CPU and
+        CUDA). Every adversarial profile shares the one protocol function `evaluate`, hence one kernel per rule.
+
+        lift  "line"       p(x) on R;
+              "ridge"      p(<e, x>) on R^d, e a nonzero vector (normalised; default the first unit vector of
+                           R^dim);
+              "separable"  p(x_1) + q_1(x_2) + ... on R^(1 + len(others)) for other Profiles `others`, or dim
+                           copies of p when others is empty;
+              "radial"     p(||x||) on R^dim (any d if dim is None): even profiles with p'(0) = 0 only, the one
+                           case in which the radial lift keeps (L0, L1) (THEOREMS.md 4b).
+        The lifts keep (L0, L1) exactly (the largest of the parts' for a separable sum). `start(function)` is
+        the start point that corresponds to x0."""
         if lift not in LIFTS:
             raise ValueError(f"lift must be one of {', '.join(map(repr, LIFTS))}; got {lift!r}")
         if lift == "radial" and not self.even:
             raise ValueError("lift: the radial lift keeps (L0, L1) only for even profiles with p'(0) = 0; "
                              "this profile is not even (use ridge or separable)")
-        raise NotImplementedError(
-            "Profile.function waits for the open runner's Profile1D and lifts (clipcheck.synthetic, issue 8); "
-            "until then pass Profile1D(**profile.runner_fields()) to its on_line/ridge/separable/radial")
+        if lift != "separable" and others:
+            raise ValueError("others: only the separable lift takes other profiles")
+        if dim is not None:
+            dim = count("dim", dim)
+        if lift == "line":
+            return on_line(self.profile1d)
+        if lift == "radial":
+            return radial(self.profile1d, dim)
+        if lift == "ridge":
+            if e is None:
+                e = np.eye(dim or 1)[0]
+            elif dim is not None and np.size(e) != dim:
+                raise ValueError(f"e must have dim = {dim} entries, got {np.size(e)}")
+            return ridge(self.profile1d, e)
+        others = list(others)
+        if not all(isinstance(q, Profile) for q in others):
+            raise ValueError("others must be Profiles of clipcheck.adversary")
+        if others and dim is not None and dim != 1 + len(others):
+            raise ValueError(f"dim: a separable sum of {1 + len(others)} profiles lives in R^{1 + len(others)}")
+        parts = [self] + others if others else [self] * (dim or 1)
+        return separable([q.profile1d for q in parts])
+
+    def start(self, lift="line", *, dim=None, e=None, others=()):
+        """The start point that corresponds to x0 on `function(lift, ...)` (same arguments): x0 on the line,
+        x0 e/||e|| on the ridge, x0 times the first unit vector for the radial lift, and every part's own x0 in a
+        separable sum."""
+        fn = self.function(lift, dim=dim, e=e, others=others)  # validates the arguments
+        if lift == "line":
+            return self.x0
+        if lift == "ridge":
+            return self.x0 * np.asarray(fn.direction)
+        if lift == "radial":
+            return self.x0 * np.eye(dim or 1)[0]
+        return np.array([q.x0 for q in ([self] + list(others) if others else [self] * fn.dim)])
 
     # -- JSON ---------------------------------------------------------------------------------------------
     def to_dict(self):

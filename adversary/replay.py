@@ -39,7 +39,7 @@ def replay(profile, step, q, state_size=0, n_steps=None, eps=None, max_iter=None
     xs, fs, gs = [], [], []
     status, t_end = BUDGET, last
     for t in range(last + 1):
-        f, g, _ = evaluate(x, params)
+        f, g, _ = evaluate(x, params, 0)
         xs.append(x)
         fs.append(f)
         gs.append(g)

@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from clipcheck.theory.validation import as_finite, count, keywords, nonnegative, positive
+from clipcheck.theory.validation import count, nonnegative, positive
 
 from .cmaes import CMAES
 from .online import BUDGET, CONVERGED, DIVERGED, simulator
 from .profile import Certificate, Profile
 from .replay import Replay, replay
-from .rules import CLASS_CONSTANTS, DECLARED_M, RULES
+from .rules import CLASS_CONSTANTS, DECLARED_M, resolve
 
 # e^z stays a finite, representable factor; for eps, p'(x0) >= eps (1 + 2e-9): a bound that is tight in the limit
 # p'(x0) -> eps (CLASSIC-GD at T = 1) gives a ratio 1 - 4e-9, not a rounding error above 1
@@ -87,28 +87,18 @@ class WorstCase:
         return d
 
 
-def _resolve_rule(rule):
-    if isinstance(rule, str):
-        if rule not in RULES:
-            raise ValueError(f"rule must be one of {', '.join(map(repr, RULES))} or a rule record; got {rule!r}")
-        return RULES[rule]
-    if not all(hasattr(rule, a) for a in ("name", "step", "params", "state_size")):
-        raise ValueError(f"rule must be a rule name or a record with name, step, params, state_size; got {rule!r}")
-    return rule
-
-
 def _rule_vector(rule, L0, L1, given):
-    """The rule's parameter vector in the order of rule.params; L0, L1 default to the class constants."""
+    """The rule's parameter vector in the order of its params, validated by the rule (a parameter named L0 or L1
+    defaults to the class constant; tau, for rules that read the noise bound, is 0: the search has no noise)."""
     given = dict(given)
     for name, value in zip(CLASS_CONSTANTS, (L0, L1)):
-        if name in rule.params:
+        if name in rule.param_names:
             given.setdefault(name, value)
-    keywords(f"rule {rule.name!r}", rule.params, given)
-    q = [float(as_finite(p, given[p])) for p in rule.params]
-    for p, v in zip(rule.params, q):
-        if v < 0 or (v == 0 and p not in CLASS_CONSTANTS):
-            raise ValueError(f"{p} must be {'>= 0' if p in CLASS_CONSTANTS else '> 0'}, got {v!r}")
-    return np.array(q), dict(zip(rule.params, q))
+    for k, v in given.items():
+        if np.ndim(v) != 0:
+            raise ValueError(f"{k} must be a scalar, got {v!r}")
+    q = [float(v) for v in rule.values(given, tau=0.0)]
+    return np.array(q), dict(zip(rule.param_names, q))
 
 
 @dataclass
@@ -179,9 +169,10 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
                **rule_params):
     """Search the 1-D (L0, L1) class for the worst instance of `rule` under one measure.
 
-    rule        "gd" (h), "clipped" (eta_c, gamma), "normalized" (eta_n, beta), "gd-thm6" (M; the Thm 6 step
-                1/(2(M L1 + L0))), or a record with name, step, params, state_size (the rule protocol); its
-                parameters as keywords (a parameter named L0 or L1 defaults to the class constant).
+    rule        a rule of the open runner that steps along the gradient ("gd" (h), "clipped" (eta_c, gamma),
+                "normalized" (eta_n, beta), "vankov-star" (L0, L1), ... or a clipcheck.synthetic Rule), or
+                "gd-thm6" (M; the Thm 6 step 1/(2(M L1 + L0))); its parameters as keywords (a parameter named L0
+                or L1 defaults to the class constant).
     steps       maximise min_{0<=t<=steps} |f'(x_t)|^2 / (f(x0) - f*); or
     eps, bound  maximise T_eps / bound(f(x0) - f*); bound is a callable of Delta.
     declared_M  a declared bound on sup |f'| over {f <= f(x0)} (A4); instances above it are rejected. A rule
@@ -197,7 +188,7 @@ def worst_case(rule, L0, L1, *, steps=None, eps=None, seed=0, budget_s=30.0, bou
     max_iter    step budget of an eps run (default 10 horizon + 1000); beyond it T_eps counts as max_iter + 1.
     Returns a WorstCase.
     """
-    rule = _resolve_rule(rule)
+    rule = resolve(rule)
     L0 = float(positive("L0", L0))
     L1 = float(nonnegative("L1", L1))
     if (steps is None) == (eps is None):

@@ -1,94 +1,52 @@
-"""The claims registry: what `clipcheck verify` checks, one entry per claim id of THEOREMS.md.
+"""The claims registry: what `clipcheck verify` checks, one list, one entry per claim id of THEOREMS.md.
 
-A claim computes plain data (rows and the arrays its figure needs); plotting and reporting happen elsewhere.
+The top of the application: it imports the claim modules and the figures, and no claim module imports it. Rows,
+verdicts and the claim records live in records.py (re-exported here for callers that know them from here).
 """
-from dataclasses import asdict, dataclass, field
+import functools
 
-# Verdicts. Upper bounds and facts: holds / VIOLATED. Lower bounds: demonstrated / not demonstrated by this
-# construction (a finding, never a failure). Certificates: certified / NOT CERTIFIED.
-HOLDS, VIOLATED = "holds", "VIOLATED"
-INCONCLUSIVE = "inconclusive (budget cap reached below the bound)"
-DEMONSTRATED, NOT_DEMONSTRATED = "demonstrated", "not demonstrated by this construction"
-CERTIFIED, NOT_CERTIFIED = "certified", "NOT CERTIFIED"
-REFUTED, MISSED_FALSE = "refuted, as expected", "CHECKER MISSED A FALSE CERTIFICATE"  # negative controls
-FAILING = {VIOLATED, NOT_CERTIFIED, MISSED_FALSE}
+from . import experiments as ex
+from . import experiments_stochastic as es
+from . import plots as pl
+from . import plots_stochastic as ps
+from . import upper
+from .records import (CERTIFIED, DEMONSTRATED, FAILING, HOLDS, INCONCLUSIVE, MEASURED, MISSED_FALSE,
+                      NOT_CERTIFIED, NOT_DEMONSTRATED, REFUTED, SHAPE_ONLY, STATUS_LABELS, VIOLATED, Claim, Row)
 
-STATUS_LABELS = {
-    "paper": "as stated in the paper",
-    "paper-shape": "paper's constant (as quoted)",
-    "derived": "derived for clipcheck",
-    "later": "beyond the paper",
-    "standard": "standard result",
-}
+__all__ = ["registry", "Claim", "Row", "CERTIFIED", "DEMONSTRATED", "FAILING", "HOLDS", "INCONCLUSIVE", "MEASURED",
+           "MISSED_FALSE", "NOT_CERTIFIED", "NOT_DEMONSTRATED", "REFUTED", "SHAPE_ONLY", "STATUS_LABELS", "VIOLATED"]
 
 
-@dataclass
-class Row:
-    """One line of the report.
-
-    measured / bound / ratio: for upper bounds the worst measured T_eps, the bound at that instance and their
-    largest ratio (<= 1 holds); for lower bounds the best-tuned T_eps over the step grid, the bound and the
-    ratio (>= 1 demonstrates); for facts and certificates the worst left/right ratio (<= 1 holds).
-    instance: the instance that decides the verdict (the counterexample when VIOLATED).
-    """
-
-    id: str
-    status: str
-    statement: str
-    params: dict
-    measured: float
-    bound: float
-    ratio: float
-    verdict: str
-    instance: dict = field(default_factory=dict)
-    figure: str = ""
-    note: str = ""
-
-    @property
-    def failed(self):
-        return self.verdict in FAILING
-
-    def to_dict(self):
-        d = asdict(self)
-        d["status_label"] = STATUS_LABELS.get(self.status, self.status)
-        d["failed"] = self.failed
-        return d
-
-
-@dataclass
-class Claim:
-    """A registry entry: `compute(settings) -> (rows, data)`; `plot(data, folder) -> file name or ""`."""
-
-    id: str
-    title: str
-    compute: callable
-    plot: callable = None
-    settings: dict = field(default_factory=dict)  # {"quick": {...}, "full": {...}}
+def _upper(record, plot, settings):
+    """The registry entry of an upper-bound record: decided by upper.check, cached under its constants."""
+    return Claim(record.id, record.title, functools.partial(upper.check, record), plot(record.id), settings,
+                 record.constants)
 
 
 def registry():
-    from . import experiments as ex
-    from . import plots as pl
-
     return [
         Claim("ZHSJ-Remark5", "Remark 5: clipped GD is arbitrarily faster than tuned fixed-step GD as M grows",
               ex.remark5, pl.remark5, ex.REMARK5),
-        Claim("CLASSIC-GD", "L-smooth GD with h = 1/L", ex.classic_gd, pl.upper("CLASSIC-GD"), ex.CLASSIC),
-        Claim("ZHSJ-Thm3", "clipped GD upper bound", ex.thm3, pl.upper("ZHSJ-Thm3"), ex.THM3),
+        _upper(ex.CLASSIC_RECORD, pl.upper, ex.CLASSIC),
+        _upper(ex.THM3_RECORD, pl.upper, ex.THM3),
         Claim("ZHSJ-Thm4", "fixed-step GD lower bound on the section 3.3 pair", ex.thm4, pl.thm4, ex.THM4),
-        Claim("ZHSJ-Thm6", "fixed-step GD upper bound with h = 1/(2(M L1 + L0))", ex.thm6, pl.upper("ZHSJ-Thm6"),
-              ex.THM6),
+        _upper(ex.THM6_RECORD, pl.upper, ex.THM6),
         Claim("NGD-equiv", "normalized and clipped steps agree within a factor 2", ex.ngd_equiv, None,
               ex.NGD_EQUIV),
-        Claim("NGD-bound", "normalized GD upper bound", ex.ngd, pl.upper("NGD-bound"), ex.THM3),
+        _upper(ex.NGD_RECORD, pl.upper, ex.NGD),
         Claim("FACT-M", "gradient bound from the function gap", ex.fact_m, None, ex.SAMPLES),
         Claim("LEMMA-sharp", "gradient and function growth under (L0,L1)-smoothness", ex.lemma_sharp,
               pl.lemma_sharp, ex.SAMPLES),
         Claim("CERT", "certified (L0,L1) of every constructed function", ex.certificates, None, ex.CERT),
-    ] + _stochastic_claims()
-
-
-def _stochastic_claims():
-    """Thm 7, Thm 8 and the rules that followed the paper (issue 3), registered by their own module."""
-    from .experiments_stochastic import CLAIMS
-    return list(CLAIMS)
+        Claim("ZHSJ-Thm7", "clipped SGD with the Thm 7 step: success probability and min_t E||grad f|| over seeds",
+              es.thm7, ps.thm7, es.THM7),
+        Claim("ZHSJ-Thm8", "SGD with the Thm 8 step: horizon needed against the shape of the bound", es.thm8,
+              ps.thm8, es.THM8),
+        _upper(es.VANKOV_NONCONVEX, pl.upper, es.VANKOV),
+        _upper(es.VANKOV_CONVEX, pl.upper, es.CONVEX),
+        _upper(es.GORBUNOV, pl.upper, es.CONVEX),
+        Claim("KOLOSKOVA-bias", "clipped SGD with a fixed threshold stalls at a bias floor that falls as c grows",
+              es.koloskova, ps.koloskova, es.KOLOSKOVA),
+        _upper(es.LI_RECORD, pl.upper, es.LI),
+        Claim("HEAD-TO-HEAD", "every rule on the Remark 5 instances", es.head_to_head, ps.head_to_head, es.HEAD),
+    ]

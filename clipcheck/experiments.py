@@ -1,5 +1,7 @@
-"""What each claim of the registry computes: instances, runs, bounds, verdicts. Returns (rows, data) where
-data holds the arrays a figure needs (JSON-able). Settings are per mode ("quick" / "full")."""
+"""The deterministic claims of the paper: what each computes (instances, runs, bounds, verdicts). Upper bounds are
+records (records.UpperBound) checked by upper.check on the catalogue and the adversary; the others are functions
+compute(settings) -> (rows, data), data holding the arrays a figure needs (JSON-able). Settings are per mode
+("quick" / "full"). This module imports only the layers below it (records, upper, and the packages)."""
 import math
 
 import numpy as np
@@ -7,22 +9,45 @@ import numpy as np
 from clipcheck import synthetic
 from clipcheck.synthetic import catalogue as F
 from clipcheck.synthetic.certify import certify as certify_on_box, profile_certificate
-from clipcheck.synthetic.result import BUDGET, CONVERGED
+from clipcheck.synthetic.result import CONVERGED
 from clipcheck.synthetic.sweep import sweep
 from clipcheck.theory import bounds, steps
 from clipcheck.theory.smoothness import gradient_growth, value_growth
 
-from .claims import (CERTIFIED, DEMONSTRATED, HOLDS, INCONCLUSIVE, MISSED_FALSE, NOT_CERTIFIED, NOT_DEMONSTRATED,
-                     REFUTED, VIOLATED, Row)
+from . import upper
+from .records import (CERTIFIED, DEMONSTRATED, HOLDS, MISSED_FALSE, NOT_CERTIFIED, NOT_DEMONSTRATED, NOT_REFUTED,
+                      REFUTED, VIOLATED, BoundRow, Constant, Row, UpperBound)
+from .upper import BUDGET_CAP, budget as _budget
 
 # -- settings ------------------------------------------------------------------------------------------------
-CLASSIC = {"quick": {"eps": [0.5, 0.1, 0.02]}, "full": {"eps": [0.5, 0.1, 0.02, 0.005]}}
+# The adversary (upper.py): classes (L0, L1, eps[, declared M]) searched, one sweep point per seed. Each class of
+# quick mode is where a quick search rejects the false constants of issue 9 (CLASSIC-GD 1.30: any class; Thm 3
+# 10.2: (1, 0.05, 0.01) with a horizon of about 1000; Thm 6 2.25: (1, 0.01, 0.01, M = 0.0101); NGD 12:
+# (1, 1, 0.414)); full mode searches more classes, seeds and restarts.
+_SEARCH = {"seeds": [0], "restarts": 6, "evaluations": None, "cells": 4, "blocks": 4, "budget_s": 120.0}
+_SEARCH_FULL = {**_SEARCH, "seeds": [0, 1, 2], "restarts": 10, "budget_s": 600.0}
+# quick mode runs the catalogue families whose sources the other claims compile anyway (each new (source, rule)
+# pair is a kernel to compile): the slopes and f_exp
+QUICK_FAMILIES = ["slope", "steep slope", "f_exp"]
+CLASSIC = {"quick": {"eps": [0.5, 0.1, 0.02], "quadratics": False,
+                     "adversary": {**_SEARCH, "classes": [[1.0, 0.0, 0.01]], "horizon": 50}},
+           "full": {"eps": [0.5, 0.1, 0.02, 0.005], "quadratics": True,
+                    "adversary": {**_SEARCH_FULL, "classes": [[1.0, 0.0, 0.01], [1.0, 0.0, 0.1]], "horizon": 200}}}
 THM3 = {
-    "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01]},
+    "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01],
+              "families": QUICK_FAMILIES,
+              "adversary": {**_SEARCH, "classes": [[1.0, 0.05, 0.01]], "horizon": 1000}},
     "full": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0], [0.1, 1.0], [100.0, 100.0],
-                         [1.0, 0.0]], "eps": [0.1, 0.01, 0.003]},
+                         [1.0, 0.0]], "eps": [0.1, 0.01, 0.003], "families": list(upper.FAMILIES),
+             "adversary": {**_SEARCH_FULL, "classes": [[1.0, 0.05, 0.01], [1.0, 0.0, 0.01], [1.0, 1.0, 0.1]],
+                           "horizon": 1000}},
 }
-THM6 = THM3
+THM6 = {"quick": {**THM3["quick"], "adversary": {**_SEARCH, "classes": [[1.0, 0.01, 0.01, 0.0101]], "horizon": 300}},
+        "full": {**THM3["full"], "adversary": {**_SEARCH_FULL, "classes": [[1.0, 0.01, 0.01, 0.0101],
+                                                                         [1.0, 1.0, 0.1, 0.101]], "horizon": 300}}}
+NGD = {"quick": {**THM3["quick"], "adversary": {**_SEARCH, "classes": [[1.0, 1.0, 0.414]], "horizon": 300}},
+       "full": {**THM3["full"], "adversary": {**_SEARCH_FULL, "classes": [[1.0, 1.0, 0.414], [1.0, 1.0, 0.2],
+                                                                        [1.0, 0.0, 0.01]], "horizon": 300}}}
 THM4 = {
     # (L0, L1, M, eps). For L1 >> L0 the quoted (log M + 1) form can exceed what the constructive pair reaches
     # (THEOREMS.md, "known gap"): at M = 2 the pair can meet it only while L1 <= L0 (e^4 M^4 - 1)/M = 436, so
@@ -44,174 +69,85 @@ NGD_EQUIV = {"quick": {"n": 20_001, "seed": 0}, "full": {"n": 400_001, "seed": 0
 SAMPLES = {"quick": {"n": 20_000, "seed": 0}, "full": {"n": 400_000, "seed": 0}}
 CERT = {"quick": {"n": 200_001, "budget_s": 10.0}, "full": {"n": 2_000_001, "budget_s": 60.0}}
 
-BUDGET_CAP = 2 * 10**9  # no single instance runs longer than this; hitting it is reported, never hidden
 
+# -- upper bounds of the paper (records; upper.check decides them) -------------------------------------------
 
-def _budget(bound):
-    """Steps to allow when checking an upper bound: one more than the bound, so a budget stop is a violation."""
-    return int(min(math.ceil(bound) + 1, BUDGET_CAP))
-
-
-def _gap(fam, x0):
-    return float(fam.value(x0)[0]) - fam.f_star
-
-
-def _describe(fam, x0, **extra):
-    x = np.atleast_1d(x0).tolist()
-    return {"family": fam.name, "L0": fam.L0, "L1": fam.L1, "x0": x if len(x) > 1 else x[0],
-            "delta": _gap(fam, x0), "grad_norm_x0": float(fam.grad_norm(x0)[0]), **extra}
-
-
-# -- upper bounds: shared machinery --------------------------------------------------------------------------
-
-def _upper_rows(claim_id, statuses, statement, instances, measured, bound_sets, status_codes, extra):
-    """Rows for an upper bound checked on `instances`; bound_sets maps constants -> bound per instance."""
-    rows = []
-    for constants, bnd in bound_sets.items():
-        bnd = np.asarray(bnd, float)
-        ok = (status_codes == CONVERGED) & (measured <= bnd)
-        # a budget stop below the bound (only when BUDGET_CAP cut the budget) proves nothing either way
-        unknown = (status_codes == BUDGET) & (measured < bnd)
-        ratio = measured / bnd
-        k = int(np.argmax(np.where(ok, ratio, np.where(unknown, -1.0, np.inf))))  # a failure decides the row
-        verdict = HOLDS if ok.all() else (VIOLATED if not (ok | unknown).all() else INCONCLUSIVE)
-        fam, x0, info = instances[k]
-        inst = _describe(fam, x0, **info, status=int(status_codes[k]))
-        rows.append(Row(f"{claim_id}:{constants}" if len(bound_sets) > 1 else claim_id, statuses[constants],
-                        statement[constants] if isinstance(statement, dict) else statement, extra,
-                        float(measured[k]), float(bnd[k]), float(ratio[k]), verdict, inst,
-                        note=f"{len(instances)} certified instances; worst ratio shown"))
-    return rows
-
-
-def _upper_data(instances, measured, bound_sets, status_codes):
-    return {"labels": [f"{fam.name}, delta={_gap(fam, x0):.3g}" for fam, x0, _ in instances],
-            "family": [fam.name for fam, _, _ in instances],
-            "measured": measured.tolist(), "status": status_codes.tolist(),
-            "bounds": {k: np.asarray(v, float).tolist() for k, v in bound_sets.items()}}
-
-
-def _class_instances(L0, L1, eps):
-    """Certified members of the (L0, L1) class that make Thm 3 / Thm 6 / NGD nearly tight (THEOREMS.md 4):
-    a slope with gradient just above eps (unclipped steps), a slope as steep as the class allows (clipped
-    steps once L1 > 3/2), f_exp from large gradients, and the other catalogue families that fit."""
-    out = []
-    if 1.01 * eps <= 2.0 * L0 / 3.0:
-        slow = F.f_slow(1.01 * eps)
-        for delta in (1.0, 10.0):
-            out.append((slow, slow.start_for_gap(delta), {"role": "slope just above eps"}))
-    steep = F.f_slow(2.0 * L0 / 3.0)
-    if steep.L0 <= L0 and 2.0 * L0 / 3.0 > eps:
-        for k in (10.0, 100.0):
-            out.append((steep, steep.start_for_gap(k * steep.params[0]), {"role": "steepest slope in class"}))
-    if L1 > 0:
-        fe = F.f_exp(L0, L1)
-        for M in (10.0, 1e3, 1e5):
-            out.append((fe, fe.start_for_grad(M), {"role": "f_exp from ||grad|| = M"}))
-        for fam in (F.logistic(L1), F.exp_linear(L1)):
-            for delta in (1.0, 10.0):
-                out.append((fam, fam.start_for_gap(delta), {"role": "ridge profile"}))
-    for fam in (F.cosh2(), F.x4(), F.even_power(2)):
-        if fam.in_class(L0, L1):
-            for M in (10.0, 1e3):
-                out.append((fam, fam.start_for_grad(M), {"role": "catalogue"}))
-    return [(f, x, info) for f, x, info in out if f.in_class(L0, L1)]
-
-
-def _run_instances(instances, rule, eps, budgets, **params):
-    fams = [f for f, _, _ in instances]
-    x0 = np.array([x for _, x, _ in instances], float)
-    res = synthetic.run(fams, rule, x0, eps, budgets, **params)
-    return res.iterations.astype(float), res.status
-
-
-def _upper_claim(claim_id, settings, rule, params_of, bound_fns, statuses, statement,
-                 instances_of=_class_instances, runner=_run_instances, budget_factor=1.0):
-    """Run `rule` on the instances of every (class, eps) of the settings; params_of(L0, L1, fam, x0) gives the
-    rule's parameters, bound_fns map a constants label to fn(L0, L1, fam, x0, eps). runner(instances, rule, eps,
-    budgets, **params) -> (counts, statuses) runs them (by default the deterministic Numba runner)."""
-    all_inst, all_meas, all_status, all_bounds = [], [], [], {k: [] for k in bound_fns}
-    for L0, L1 in settings["classes"]:
-        for eps in settings["eps"]:
-            inst = instances_of(L0, L1, eps)
-            if not inst:
-                continue
-            bnds = {k: np.array([fn(L0, L1, fam, x0, eps) for fam, x0, _ in inst], float)
-                    for k, fn in bound_fns.items()}
-            budgets = [_budget(budget_factor * max(b[i] for b in bnds.values())) for i in range(len(inst))]
-            per = [params_of(L0, L1, fam, x0) for fam, x0, _ in inst]
-            params = {name: np.array([p[name] for p in per]) for name in per[0]}
-            meas, status = runner(inst, rule, eps, budgets, **params)
-            all_inst += [(f, x, {**info, "class_L0": L0, "class_L1": L1, "eps": eps, **p})
-                         for (f, x, info), p in zip(inst, per)]
-            all_meas.append(meas)
-            all_status.append(status)
-            for k in bnds:
-                all_bounds[k].append(bnds[k])
-    meas = np.concatenate(all_meas)
-    status = np.concatenate(all_status)
-    bnds = {k: np.concatenate(v) for k, v in all_bounds.items()}
-    rows = _upper_rows(claim_id, statuses, statement, all_inst, meas, bnds, status, dict(settings))
-    return rows, _upper_data(all_inst, meas, bnds, status)
-
-
-def _thm3_params(L0, L1, fam, x0):
-    eta_c, gamma = steps.zhsj_thm3_params(L0, L1)
+def _thm3_params(ctx):
+    eta_c, gamma = steps.zhsj_thm3_params(ctx.L0, ctx.L1)
     return {"eta_c": eta_c, "gamma": gamma}
 
 
-def _ngd_params(L0, L1, fam, x0):
-    eta_n, beta = steps.ngd_params(L0, L1)
+def _ngd_params(ctx):
+    eta_n, beta = steps.ngd_params(ctx.L0, ctx.L1)
     return {"eta_n": eta_n, "beta": beta}
 
 
-def _thm6_params(L0, L1, fam, x0):
-    return {"h": steps.zhsj_thm6_step(L0, L1, float(fam.sublevel_grad_sup(x0)[0]))}
+def _thm6_params(ctx):
+    return {"h": steps.zhsj_thm6_step(ctx.L0, ctx.L1, ctx.M)}
 
 
-def thm3(settings):
-    fns = {c: (lambda L0, L1, fam, x0, eps, c=c: float(bounds.zhsj_thm3_clipped_gd(L0, L1, _gap(fam, x0), eps, c)))
-           for c in ("paper", "derived")}
-    statement = {"paper": "clipped GD: T <= 20 L0 D/eps^2 + 20 max{1, L1^2} D/L0",
-                 "derived": "clipped GD: T <= 11.16 L0 D/eps^2 + 11.16 max{0.01, L1^2} D/L0"}
-    return _upper_claim("ZHSJ-Thm3", settings, "clipped", _thm3_params, fns,
-                        {"paper": "paper-shape", "derived": "derived"}, statement)
+def _sublevel_sup(L0, L1, eps, fn, x0):
+    """M of A4 for a catalogue instance: sup ||grad f|| over {f <= f(x0)}."""
+    return float(fn.sublevel_grad_sup(x0)[0])
 
 
-def ngd(settings):
-    fns = {"derived": lambda L0, L1, fam, x0, eps: float(bounds.ngd_bound(L0, L1, _gap(fam, x0), eps))}
-    return _upper_claim("NGD-bound", settings, "normalized", _ngd_params, fns, {"derived": "derived"},
-                        "normalized GD: T <= 22.3 L0 D/eps^2 + 22.3 max{0.01, L1^2} D/L0")
+def _thm3_bound(label):
+    return lambda ctx: float(bounds.zhsj_thm3_clipped_gd(ctx.L0, ctx.L1, ctx.delta, ctx.eps, label))
 
 
-def thm6(settings):
-    def fn(c):
-        return lambda L0, L1, fam, x0, eps: float(bounds.zhsj_thm6_gd(
-            L0, L1, float(fam.sublevel_grad_sup(x0)[0]), _gap(fam, x0), eps, c))
-    statement = {"paper": "GD, h = 1/(2(M L1 + L0)): T <= 4 (M L1 + L0) D/eps^2",
-                 "derived": "GD, h = 1/(2(M L1 + L0)): T <= 2.85 (M L1 + L0) D/eps^2"}
-    return _upper_claim("ZHSJ-Thm6", settings, "gd", _thm6_params, {"paper": fn("paper"), "derived": fn("derived")},
-                        {"paper": "paper-shape", "derived": "derived"}, statement)
+def _thm6_bound(label):
+    return lambda ctx: float(bounds.zhsj_thm6_gd(ctx.L0, ctx.L1, ctx.M, ctx.delta, ctx.eps, label))
 
 
-def classic_gd(settings):
-    """L-smooth instances (certificate with L1 = 0), h = 1/L: slopes with gradient just above eps (near-tight:
-    about 1.5 D/a steps against 3 D/a), a unit slope, and quadratics (one step)."""
-    inst = []
+def _floor(label):
+    return lambda: {"floor": bounds.THM3_L1_FLOOR[label]}
+
+
+_THM3_TEXT = ("clipped GD, eta_c = 1/(10 L0), gamma = min{{10 L0, L0/L1}}: T <= {c:g} L0 D/eps^2 + {c:g} "
+              "max{{{floor:g}, L1^2}} D/L0")
+_THM6_TEXT = "GD, h = 1/(2(M L1 + L0)), M >= sup ||grad f|| on {{f <= f(x0)}}: T <= {c:g} (M L1 + L0) D/eps^2"
+
+THM3_RECORD = UpperBound("ZHSJ-Thm3", "clipped GD upper bound", (
+    BoundRow("paper", "paper-shape", Constant("THM3_PAPER"), _THM3_TEXT, "clipped", _thm3_params,
+             _thm3_bound("paper"), fields=_floor("paper")),
+    BoundRow("derived", "derived", Constant("THM3_DERIVED"), _THM3_TEXT, "clipped", _thm3_params,
+             _thm3_bound("derived"), fields=_floor("derived"))))
+
+THM6_RECORD = UpperBound("ZHSJ-Thm6", "fixed-step GD upper bound with h = 1/(2(M L1 + L0))", (
+    BoundRow("paper", "paper-shape", Constant("THM6_PAPER"), _THM6_TEXT, "gd", _thm6_params, _thm6_bound("paper"),
+             M=_sublevel_sup),
+    BoundRow("derived", "derived", Constant("THM6_DERIVED"), _THM6_TEXT, "gd", _thm6_params,
+             _thm6_bound("derived"), M=_sublevel_sup)))
+
+NGD_RECORD = UpperBound("NGD-bound", "normalized GD upper bound", (
+    BoundRow("", "derived", Constant("NGD_DERIVED"),
+             "normalized GD, eta_n = min{{1, 1/(10 L1)}}, beta = min{{10 L0, L0/L1}}: T <= {c:g} L0 D/eps^2 + {c:g} "
+             "max{{{floor:g}, L1^2}} D/L0", "normalized", _ngd_params,
+             lambda ctx: float(bounds.ngd_bound(ctx.L0, ctx.L1, ctx.delta, ctx.eps)),
+             fields=lambda: {"floor": bounds.NGD_L1_FLOOR}),))
+
+
+def _classic_instances(settings):
+    """L-smooth instances, each in the class of its own certificate (L = its L0, L1 = 0), h = 1/L: slopes with
+    gradient just above eps (near-tight: about 1.5 D/a steps against 3 D/a), a unit slope, and in full mode
+    quadratics (one step)."""
+    out = []
     for eps in settings["eps"]:
-        for slow in (F.f_slow(1.01 * eps), F.f_slow(1.0)):
+        fams = [F.f_slow(1.01 * eps), F.f_slow(1.0)]
+        for fn in fams:
             for delta in (1.0, 10.0):
-                inst.append((slow, slow.start_for_gap(delta), {"eps": eps}))
-        for L in (1.0, 100.0):
-            q = F.quadratic(L)
-            inst.append((q, q.start_for_gap(1e4), {"eps": eps}))
-    eps = np.array([i[2]["eps"] for i in inst])
-    b = np.array([float(bounds.classic_gd(f.L0, _gap(f, x), e)) for (f, x, _), e in zip(inst, eps)])
-    meas, status = _run_instances(inst, "gd", eps, [_budget(v) for v in b],
-                                  h=np.array([steps.classic_gd_step(f.L0) for f, _, _ in inst]))
-    rows = _upper_rows("CLASSIC-GD", {"standard": "standard"}, "GD, h = 1/L: T <= 2 L D/eps^2", inst, meas,
-                       {"standard": b}, status, dict(settings))
-    return rows, _upper_data(inst, meas, {"standard": b}, status)
+                out.append((fn, fn.start_for_gap(delta), {"role": "slope"}, fn.L0, 0.0, eps))
+        if settings.get("quadratics"):
+            for L in (1.0, 100.0):
+                q = F.quadratic(L)
+                out.append((q, q.start_for_gap(1e4), {"role": "quadratic"}, q.L0, 0.0, eps))
+    return out
+
+
+CLASSIC_RECORD = UpperBound("CLASSIC-GD", "L-smooth GD with h = 1/L", (
+    BoundRow("", "standard", Constant("CLASSIC_GD"), "GD, h = 1/L: T <= {c:g} L D/eps^2", "gd",
+             lambda ctx: {"h": steps.classic_gd_step(ctx.L0)},
+             lambda ctx: float(bounds.classic_gd(ctx.L0, ctx.delta, ctx.eps))),), catalogue=_classic_instances)
 
 
 # -- ZHSJ-Thm4: the lower bound on the constructive pair ----------------------------------------------------
@@ -224,27 +160,45 @@ def _pair_counts(pair, hs, budget):
     return res_e.t_eps(), res_s.t_eps()
 
 
-def _thm4_point(L0, L1, M, eps, n_steps):
-    """GD with every step of a log grid around h* on both members of the 3.3 pair (JSON-able result)."""
+def _thm4_bounds(L0, L1, M, eps):
+    """Both Thm 4 lower bounds on the 3.3 pair, computed by the claim (never stored with a grid point, so that a
+    moved constant is never answered from the cache)."""
     pair = F.lower_bound_pair(L0, L1, M, eps)
-    b = {c: float(bounds.zhsj_thm4_gd_lower(L0, L1, M, pair.delta, eps, c)) for c in ("paper", "derived")}
-    budget = _budget(2.0 * max(b.values()))
+    return {c: float(bounds.zhsj_thm4_gd_lower(L0, L1, M, pair.delta, eps, c)) for c in ("paper", "derived")}
+
+
+def _thm4_point(L0, L1, M, eps, n_steps, budget):
+    """GD with every step of a log grid around h* on both members of the 3.3 pair, each run cut at `budget`
+    (JSON-able result)."""
+    pair = F.lower_bound_pair(L0, L1, M, eps)
     # a log grid around h* that never hits h* itself (there f_exp sits on an unstable 2-cycle)
     hs = pair.h_star * np.logspace(-1.5, 1.0, n_steps)
     hs = hs[np.abs(hs / pair.h_star - 1.0) > 1e-6]
     t_exp, t_slow = _pair_counts(pair, hs, budget)
     params = {"L0": L0, "L1": L1, "M": M, "eps": eps, "delta": pair.delta, "a": pair.a, "h_star": pair.h_star,
               "n_steps": int(hs.size), "budget": budget}
-    return {"params": params, "h": hs.tolist(), "t_exp": _jsonable(t_exp), "t_slow": _jsonable(t_slow),
-            "bounds": b}
+    return {"params": params, "h": hs.tolist(), "t_exp": _jsonable(t_exp), "t_slow": _jsonable(t_slow)}
+
+
+def _thm4_statement(constants):
+    """The Thm 4 lower bound in words, from the constants theory.bounds computes it with."""
+    if constants == "paper":
+        return (f"every fixed h: some certified f needs T >= L1 M (D - {bounds.THM4_MID:g} eps) / "
+                f"({bounds.THM4_PAPER:g} eps^2 (log M + 1))")
+    return (f"every fixed h: some certified f needs T >= L1 M (D - {bounds.THM4_MID:g} eps) / "
+            f"({bounds.THM4_DERIVED:g} eps^2 log(1 + L1 M/L0))")
 
 
 def thm4(settings):
     grid = [dict(zip(("L0", "L1", "M", "eps"), s), n_steps=settings["n_steps"]) for s in settings["settings"]]
+    bnds = [_thm4_bounds(g["L0"], g["L1"], g["M"], g["eps"]) for g in grid]
+    for g, b in zip(grid, bnds):
+        g["budget"] = _budget(2.0 * max(b.values()))  # part of the point's key: it depends on the constants
     data = sweep(_thm4_point, grid, "ZHSJ-Thm4")
     rows = []
-    for d in data:
-        p, b = d["params"], d["bounds"]
+    for d, b in zip(data, bnds):
+        d["bounds"] = b
+        p = d["params"]
         hs, t_exp, t_slow = np.array(d["h"]), _unjson(d["t_exp"]), _unjson(d["t_slow"])
         worst = np.maximum(t_exp, t_slow)  # sup over the pair for each h
         k = int(np.argmin(worst))  # best-tuned h: the fixed step that does best against the pair
@@ -252,9 +206,7 @@ def thm4(settings):
             ok = worst[k] >= b[c]
             note = "" if b[c] > 0 else "bound vacuous here (hypotheses fail or Delta <= 5 eps/8)"
             rows.append(Row(f"ZHSJ-Thm4:{c}@L0={p['L0']:g},L1={p['L1']:g},M={p['M']:g}", status,
-                            "every fixed h: some certified f needs T >= " + (
-                                "L1 M (D - 5eps/8) / (8 eps^2 (log M + 1))" if c == "paper" else
-                                "L1 M (D - 5eps/8) / (2 eps^2 log(1 + L1 M/L0))"),
+                            _thm4_statement(c),
                             p, float(worst[k]), b[c], float(worst[k] / b[c]) if b[c] > 0 else math.inf,
                             DEMONSTRATED if ok else NOT_DEMONSTRATED,
                             {"h": float(hs[k]), "h_over_h_star": float(hs[k] / p["h_star"]),
@@ -298,29 +250,69 @@ def best_fixed_step(pair, hs):
     return float(worst[k]), float(hs[k]), hs, t_exp, t_slow
 
 
+def refine_fixed_step(pair, hs, t_exp, t_slow, rounds=3, points=16):
+    """The best fixed step by a 1-D search near h*: from the best point of the grid hs (decreasing), `rounds`
+    times: `points` log-spaced steps between its two grid neighbours (the larger one never beyond h*), GD on both
+    members of the pair at all of them in one batch, and the bracket shrinks to the neighbours of the best. Every
+    run is cut at the best count so far, which changes no result (a run that reaches the cap cannot be the
+    minimum). Returns (best T, best h, the points tried as [h, T on f_exp, T on f_slow])."""
+    worst = np.maximum(t_exp, np.nan_to_num(t_slow, nan=np.inf))
+    k = int(np.argmin(worst))
+    best, best_h = float(worst[k]), float(hs[k])
+    if not math.isfinite(best):
+        return best, best_h, []
+    lo = float(hs[k + 1]) if k + 1 < hs.size else best_h / 2
+    hi = min(float(hs[k - 1]), pair.h_star) if k > 0 else pair.h_star
+    tried = []
+    for _ in range(rounds):
+        h = np.geomspace(lo, hi, points + 2)[1:-1]  # the ends are known or h* itself (an unstable 2-cycle)
+        n = h.size
+        r = synthetic.run([pair.exp] * n + [pair.slow] * n, "gd", [pair.x_exp] * n + [pair.x_slow] * n, pair.eps,
+                          int(best), h=np.concatenate([h, h]))
+        t = r.t_eps()
+        w = np.maximum(t[:n], t[n:])
+        tried += [[float(a), float(b), float(c)] for a, b, c in zip(h, t[:n], t[n:])]
+        j = int(np.argmin(w))
+        if w[j] < best:
+            best, best_h = float(w[j]), float(h[j])
+        grid = np.concatenate([[lo], h, [hi]])
+        i = int(np.searchsorted(grid, best_h))
+        lo, hi = float(grid[max(i - 1, 0)]), float(grid[min(i + 1, grid.size - 1)])
+    return best, best_h, tried
+
+
 def _remark5_point(L0, L1, eps, M, n_steps):
-    """Best fixed step of the grid, clipped GD and normalized GD against the 3.3 pair at one M."""
+    """The best fixed step (a grid around h*, then a 1-D search near its best point), clipped GD and normalized
+    GD against the 3.3 pair at one M."""
     eta_c, gamma = steps.zhsj_thm3_params(L0, L1)
     eta_n, beta = steps.ngd_params(L0, L1)
     pair = F.lower_bound_pair(L0, L1, M, eps)
-    hs = pair.h_star * np.logspace(-1.0, 1.0, n_steps) * (1 + 1e-3)  # never exactly h*
-    best, best_h, *_ = best_fixed_step(pair, hs)
-    out = {"M": M, "delta": pair.delta, "h_star": pair.h_star, "gd": best, "gd_h": best_h,
-           "ngd_bound": float(bounds.ngd_bound(L0, L1, pair.delta, eps))}
+    hs_grid = pair.h_star * np.logspace(-1.0, 1.0, n_steps) * (1 + 1e-3)  # never exactly h*
+    grid_best, grid_h, hs, t_exp, t_slow = best_fixed_step(pair, hs_grid)
+    best, best_h, tried = refine_fixed_step(pair, hs, t_exp, t_slow)
+    out = {"M": M, "delta": pair.delta, "h_star": pair.h_star, "gd": best, "gd_h": best_h, "gd_grid": grid_best,
+           "gd_grid_h": grid_h, "search_points": len(tried)}
     for rule, params in (("clipped", {"eta_c": eta_c, "gamma": gamma}),
                          ("normalized", {"eta_n": eta_n, "beta": beta})):
         r = synthetic.run([pair.exp, pair.slow], rule, [pair.x_exp, pair.x_slow], eps, BUDGET_CAP, **params)
         out[rule] = float(r.t_eps().max())  # the worse member of the pair, as for GD
+    return out
+
+
+def _remark5_bounds(L0, L1, eps, M, delta):
+    """The bounds drawn beside Remark 5's counts, computed by the claim (not stored with a grid point)."""
+    out = {"ngd_bound": float(bounds.ngd_bound(L0, L1, delta, eps))}
     for c in ("paper", "derived"):
-        out[f"thm4_{c}"] = float(bounds.zhsj_thm4_gd_lower(L0, L1, M, pair.delta, eps, c))
-        out[f"thm3_{c}"] = float(bounds.zhsj_thm3_clipped_gd(L0, L1, pair.delta, eps, c))
+        out[f"thm4_{c}"] = float(bounds.zhsj_thm4_gd_lower(L0, L1, M, delta, eps, c))
+        out[f"thm3_{c}"] = float(bounds.zhsj_thm3_clipped_gd(L0, L1, delta, eps, c))
     return out
 
 
 def remark5(settings):
     L0, L1, eps = settings["L0"], settings["L1"], settings["eps"]
     grid = [{"L0": L0, "L1": L1, "eps": eps, "M": M, "n_steps": settings["n_steps"]} for M in settings["M"]]
-    points = sweep(_remark5_point, grid, "ZHSJ-Remark5")
+    points = [{**p, **_remark5_bounds(L0, L1, eps, p["M"], p["delta"])}
+              for p in sweep(_remark5_point, grid, "ZHSJ-Remark5")]
     out = {k: [p[k] for p in points] for k in points[0]}
     gap = np.array(out["gd"]) / np.array(out["clipped"])
     growing = bool(np.all(np.diff(gap) > 0) and gap[-1] > 1)
@@ -328,13 +320,15 @@ def remark5(settings):
     eta_c, gamma = steps.zhsj_thm3_params(L0, L1)
     eta_n, beta = steps.ngd_params(L0, L1)
     row = Row("ZHSJ-Remark5", "paper",
-              "fixed-step GD (best step of a grid, worst of the pair) vs clipped GD: the gap grows with M",
-              {**settings, "eta_c": eta_c, "gamma": gamma, "eta_n": eta_n, "beta": beta},
-              float(out["gd"][-1]), float(out["clipped"][-1]), float(gap[-1]),
-              DEMONSTRATED if growing else NOT_DEMONSTRATED,
-              {"M": out["M"][-1], "delta": out["delta"][-1], "best_h": out["gd_h"][-1]},
-              note=f"measured = best-tuned GD, bound column = clipped GD, ratio = their gap at the largest M; "
-                   f"gap from {gap[0]:.3g} to {gap[-1]:.3g}, log-log slope {slope:.2f} in M")
+              "fixed-step GD (best step: a grid, then a 1-D search near h*; worst of the pair) against clipped GD: "
+              "the gap grows with M", {**settings, "eta_c": eta_c, "gamma": gamma, "eta_n": eta_n, "beta": beta},
+              float(gap[-1]), math.nan, math.nan, DEMONSTRATED if growing else NOT_DEMONSTRATED,
+              {"M": out["M"][-1], "delta": out["delta"][-1], "T_best_fixed_step": out["gd"][-1],
+               "best_h": out["gd_h"][-1], "best_h_over_h_star": out["gd_h"][-1] / out["h_star"][-1],
+               "T_clipped": out["clipped"][-1], "T_normalized": out["normalized"][-1], "gaps": gap.tolist()},
+              note=f"gap from {gap[0]:.3g} at M = {out['M'][0]:g} to {gap[-1]:.3g} at M = {out['M'][-1]:g}, log-log "
+                   f"slope {slope:.2f} in M; demonstrated when it grows at every M",
+              columns={"measured": "gap = T(best fixed-step GD) / T(clipped GD) at the largest M"})
     return [row], out
 
 
@@ -359,6 +353,17 @@ def ngd_equiv(settings):
 
 
 QUARTIC_FORMS = [np.array([[2.0, 1.0], [0.0, 1.0]]), np.diag([1.0, 3.0, 0.5])]
+
+
+def quartic_symbolic(A):
+    """||A x||^4 from SymPy with the catalogue's certificate (synthetic.catalogue.quartic), so that certify can
+    prove it by interval arithmetic rather than only search for a counterexample."""
+    import sympy
+    q = F.quartic(A)
+    xs = sympy.symbols(f"x0:{A.shape[1]}")
+    expr = sum(sum(float(A[i, j]) * xs[j] for j in range(A.shape[1])) ** 2 for i in range(A.shape[0])) ** 2
+    fn = synthetic.Function.from_sympy(expr, xs, L0=q.L0, L1=q.L1, name=q.name, convex=True)
+    return fn.with_constants(q.L0, q.L1, certificate=q.certificate)
 
 
 def _functions():
@@ -475,12 +480,14 @@ def certificates(settings):
                         CERTIFIED if c.holds else NOT_CERTIFIED, {"worst_point": c.worst_point},
                         note=fam.certificate))
     for A in QUARTIC_FORMS:
-        q = F.quartic(A)
+        q = quartic_symbolic(A)
         c = certify_on_box(q, q.L0, q.L1, [(-2.0, 2.0)] * A.shape[0], budget_s=settings["budget_s"])
-        rows.append(Row(f"CERT:{q.name}", "derived", "||Hess f|| <= L0 + L1 ||grad f|| on the box [-2, 2]^d",
+        verdict = {"certified": CERTIFIED, "refuted": NOT_CERTIFIED}.get(c.verdict, NOT_REFUTED)
+        rows.append(Row(f"CERT:{q.name}", "derived", "||Hess f|| <= L0 + L1 ||grad f|| on the box [-2, 2]^d "
+                        "(interval branch-and-bound; a counterexample search where it cannot close)",
                         {"L0": q.L0, "L1": q.L1, "box": c.box, "method": c.method}, c.worst_sampled, 1.0,
-                        c.worst_sampled, CERTIFIED if c.verdict != "refuted" else NOT_CERTIFIED,
-                        {"verdict": c.verdict, "witness": c.witness}, note=f"{q.certificate}; certify: {c.verdict}"))
+                        c.worst_sampled, verdict, {"verdict": c.verdict, "witness": c.witness, "boxes": c.boxes},
+                        note=f"{q.certificate}; certify: {c.verdict}"))
     lse = F.log_sum_exp_claimed(np.array([[1.0], [-1.0]]))
     c = certify_on_box(lse, lse.L0, lse.L1, [(-3.0, 3.0)], budget_s=settings["budget_s"])
     rows.append(Row("CERT:log-sum-exp (negative control)", "derived",

@@ -1,4 +1,5 @@
 """Figures from the data the claims computed. Every function takes (data, folder) and returns a file name."""
+import math
 from pathlib import Path
 
 import matplotlib
@@ -22,7 +23,7 @@ def _arr(values):
 def remark5(data, folder):
     fig, ax = plt.subplots(figsize=(7, 5))
     M = np.array(data["M"])
-    ax.loglog(M, data["gd"], "o-", color="C3", label="fixed-step GD, best step of the grid")
+    ax.loglog(M, data["gd"], "o-", color="C3", label="fixed-step GD, best step (grid, then 1-D search near h*)")
     ax.loglog(M, data["clipped"], "s-", color="C0", label="clipped GD (Thm 3 parameters)")
     ax.loglog(M, data["normalized"], "^-", color="C2", label="normalized GD (NGD parameters)")
     ax.loglog(M, data["thm4_derived"], "--", color="C3", alpha=0.7, label="Thm 4 lower bound (derived)")
@@ -40,29 +41,77 @@ def remark5(data, folder):
 
 
 def upper(claim_id):
-    """Measured T against the bound for every instance; points under the diagonal respect the bound."""
+    """Measured T against the bound for every instance of every row (points under the diagonal respect the bound;
+    the adversary's instances drawn apart); when the adversary searched, its worst instance: the profile with the
+    iterates on it, and the gradient norm against t."""
     def plot(data, folder):
-        fig, ax = plt.subplots(figsize=(6, 5))
-        meas = np.array(data["measured"], float)
-        fams = np.array(data["family"])
-        markers = {"paper": "o", "derived": "x", "standard": "o"}
-        for constants, bnd in data["bounds"].items():
-            bnd = np.array(bnd, float)
-            for j, fam in enumerate(sorted(set(fams))):
-                sel = fams == fam
-                ax.loglog(bnd[sel], np.maximum(meas[sel], 0.5), markers.get(constants, "o"), color=f"C{j % 10}",
-                          mfc="none" if constants != "derived" else None,
-                          label=f"{fam}" if constants == list(data["bounds"])[0] else None)
-        lo = max(0.5, min(np.min(np.maximum(meas, 0.5)), min(min(v) for v in data["bounds"].values())))
-        hi = max(np.max(meas), max(max(v) for v in data["bounds"].values()))
-        ax.loglog([lo, hi], [lo, hi], "k--", lw=1, label="measured = bound")
-        ax.set_xlabel("bound (" + ", ".join(f"{markers.get(c, 'o')}: {c}" for c in data["bounds"]) + ")")
-        ax.set_ylabel("measured T_eps (0 drawn at 0.5)")
-        ax.set_title(f"{claim_id}: measured vs bound")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left")
+        adv = data.get("adversary")
+        fig, axes = plt.subplots(1, 3 if adv else 1, figsize=(17 if adv else 6, 5), squeeze=False)
+        _measured_vs_bound(axes[0, 0], claim_id, data["rows"])
+        if adv:
+            _adversary_profile(axes[0, 1], adv)
+            _adversary_gradient(axes[0, 2], adv)
         return _save(fig, folder, f"{claim_id.lower().replace('-', '_')}.png")
     return plot
+
+
+def _measured_vs_bound(ax, claim_id, rows):
+    markers = "oxs^vD"
+    families = sorted({f for r in rows.values() for f in r["family"]})
+    lo, hi = math.inf, 0.0
+    for k, (row_id, r) in enumerate(rows.items()):
+        meas = np.maximum(np.array(r["measured"], float), 0.5)
+        bnd = np.array(r["bound"], float)
+        fams = np.array(r["family"])
+        for j, fam in enumerate(families):
+            sel = fams == fam
+            if sel.any():
+                ax.loglog(bnd[sel], meas[sel], markers[k % len(markers)], color=f"C{j % 10}",
+                          mfc="none" if k % 2 == 0 else None, label=fam if k == 0 else None)
+        finite = np.isfinite(bnd) & (bnd > 0)
+        lo = min(lo, meas.min(), bnd[finite].min() if finite.any() else lo)
+        hi = max(hi, meas.max(), bnd[finite].max() if finite.any() else hi)
+    lo = max(lo, 0.5)
+    ax.loglog([lo, hi], [lo, hi], "k--", lw=1, label="measured = bound")
+    ax.set_xlabel("bound (" + ", ".join(f"{markers[k % len(markers)]}: {rid.split(':')[-1]}"
+                                        for k, rid in enumerate(rows)) + ")")
+    ax.set_ylabel("measured T_eps (0 drawn at 0.5)")
+    ax.set_title(f"{claim_id}: measured vs bound")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+
+
+def _adversary_profile(ax, adv):
+    ax.plot(adv["x"], adv["p"], color="k", lw=1, label="p(x) - p*")
+    stride = adv["iterate_stride"]
+    xs = np.array(adv["iterates"])[::stride]
+    sc = ax.scatter(xs, adv["f_iterates"], c=np.arange(xs.size) * stride, cmap="viridis", s=8, zorder=3,
+                    label="iterates x_t")
+    plt.colorbar(sc, ax=ax, label="t")
+    ax.set_xlabel("x")
+    ax.set_ylabel("p(x) - p*")
+    ax.set_title(f"worst adversarial instance ({adv['row']}, {adv['rule']}): ratio {adv['ratio']:.4f}", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    if len(adv.get("zoom_x", [])) > 1:  # p' over three steps mid-run: the shape the adversary found
+        inset = ax.inset_axes([0.55, 0.08, 0.42, 0.36])
+        inset.plot(adv["zoom_x"], adv["zoom_dp"], color="k", lw=1)
+        inset.plot(adv["zoom_iterates"], adv["zoom_iterates_dp"], "o", color="C1", ms=4)
+        inset.axhline(adv["eps"], color="k", ls="--", lw=0.6)
+        inset.set_title("p'(x) over three steps mid-run", fontsize=7)
+        inset.tick_params(labelsize=6)
+
+
+def _adversary_gradient(ax, adv):
+    t = np.maximum(np.array(adv["t"][:len(adv["grad_norm"])], float), 0.5)
+    ax.loglog(t, adv["grad_norm"], color="C3", lw=1, label="|p'(x_t)|")
+    ax.axhline(adv["eps"], color="k", ls="--", lw=1, label="eps")
+    ax.set_xlabel("t (x0 drawn at 0.5)")
+    ax.set_ylabel("gradient norm")
+    ax.set_title(f"T_eps = {adv['measured']:.0f} against the bound {adv['bound']:.4g} (L0, L1 = "
+                 f"{adv['class'][0]:g}, {adv['class'][1]:g}; D = {adv['delta']:.3g})", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
 
 
 def thm4(data, folder):

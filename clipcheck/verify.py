@@ -56,7 +56,7 @@ def code_digest():
     import clipcheck
     digest = hashlib.sha1()
     # the subpackages live wherever the install put them (the repository's top-level folders when editable)
-    for package in ("theory", "synthetic", "proofs_check", ""):
+    for package in ("theory", "synthetic", "adversary", "proofs_check", ""):
         folder = Path(clipcheck.__file__).resolve().parent if not package else Path(
             importlib.import_module(f"clipcheck.{package}").__file__).resolve().parent
         for src in sorted(folder.glob("*.py")):
@@ -139,8 +139,17 @@ def _settings(claim, mode, seed):
 
 # -- one claim ---------------------------------------------------------------------------------------------------
 
+def theory_constants():
+    """The named constants of theory.bounds and theory.steps as they are now (a test may move one)."""
+    from clipcheck.theory import bounds, steps
+    return {f"{m.__name__}.{k}": v for m in (bounds, steps) for k, v in vars(m).items()
+            if k.isupper() and isinstance(v, (int, float, dict))}
+
+
 def _cache_path(folder, claim, settings):
-    key = hashlib.sha1(json.dumps([claim.id, settings, code_digest()], sort_keys=True).encode()).hexdigest()[:12]
+    # the constants are part of the key: a moved constant (a mutation test) is another computation
+    key = hashlib.sha1(json.dumps([claim.id, settings, claim.constants(), theory_constants(), code_digest()],
+                                  sort_keys=True).encode()).hexdigest()[:12]
     return Path(folder) / ".cache" / f"{claim.id}-{key}.json"
 
 

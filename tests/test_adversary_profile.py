@@ -208,19 +208,21 @@ def test_even_profiles_are_exactly_even_and_only_they_take_the_radial_lift():
         generic.function("radial")
     with pytest.raises(ValueError, match="lift"):
         generic.function("spherical")
-    with pytest.raises(NotImplementedError, match="open runner"):
-        generic.function("ridge")
+    assert generic.function("ridge", dim=3).dim == 3  # ridge and separable take any profile
+    assert generic.function("separable", dim=2).dim == 2
 
 
 def test_runner_fields_follow_the_protocol_record():
-    """PROTOCOL.md: a Profile1D carries name, evaluate, params, L0, L1, f_star, certificate, even; evaluate(t, p)
-    on those params is the profile (padding after the pieces changes nothing: the count is inside p)."""
+    """PROTOCOL.md: a Profile1D carries name, evaluate, params, L0, L1, f_star, certificate, even; evaluate(t, p, o)
+    reads the profile from p[o] on (entries before o and padding after the pieces change nothing: the count of
+    pieces is inside the parameters)."""
     prof = random_profile(np.random.default_rng(RNG_SEED + 5))
     fields = prof.runner_fields()
-    assert set(fields) == {"name", "evaluate", "params", "L0", "L1", "f_star", "certificate", "even"}
-    padded = np.concatenate([fields["params"], np.full(12, 7.0)])
+    assert {"name", "evaluate", "params", "L0", "L1", "f_star", "certificate", "even"} <= set(fields)
+    assert np.all(np.isfinite(fields["params"]))  # the runner refuses non-finite parameters
+    padded = np.concatenate([np.full(5, -3.0), fields["params"], np.full(12, 7.0)])
     for t in (-3.0, 0.1, 2.5):
-        assert fields["evaluate"](t, padded) == prof(t)
+        assert fields["evaluate"](t, padded, 5) == prof(t)
     assert prof.values(np.array([0.1]))[0].tolist() == list(prof(0.1))  # compiled == Python
 
 
@@ -235,7 +237,7 @@ CUDA_SCRIPT = textwrap.dedent("""
     def kernel(ts, p, out):
         i = cuda.grid(1)
         if i < ts.shape[0]:
-            out[i, 0], out[i, 1], out[i, 2] = device_eval(ts[i], p)
+            out[i, 0], out[i, 1], out[i, 2] = device_eval(ts[i], p, 0)
 
     prof = Profile(1.0, 2.0, [-1.0, 0.0, 0.5, 1.5], [1.0, -1.0, 0.25], 1, 0.0, 0.7, 0.0)
     ts = np.linspace(-4.0, 4.0, 9)
@@ -255,6 +257,6 @@ def test_evaluate_runs_as_a_cuda_device_function_under_the_simulator():
 
 
 def test_evaluate_is_the_protocol_function():
-    """evaluate(t, p) is importable from the package and returns NaN for a NaN argument (no exception)."""
+    """evaluate(t, p, o) is importable from the package and returns NaN for a NaN argument (no exception)."""
     prof = random_profile(np.random.default_rng(RNG_SEED + 6))
-    assert all(math.isnan(v) for v in evaluate(math.nan, prof.params))
+    assert all(math.isnan(v) for v in evaluate(math.nan, prof.params, 0))

@@ -8,7 +8,7 @@ import pytest
 from clipcheck.adversary import Profile, worst_case
 from clipcheck.adversary.replay import replay
 from clipcheck.adversary.rules import RULES
-from clipcheck.synthetic import rules as runner_rules
+from clipcheck.synthetic.rules import RULES as RUNNER_RULES
 from clipcheck.theory import bounds, steps
 
 
@@ -47,7 +47,7 @@ def test_hand_built_worst_case_replays_to_the_exact_value():
     knots = -step_len * np.arange(2 * n + 1)[::-1] / 2.0  # x_n = -n h m ... x_0 = 0, kinks at mid-steps
     controls = np.tile([-1.0, 1.0], n)  # left to right within a step: f' falls to its bottom, then rises back
     prof = Profile(L, 0.0, knots, controls, 2 * n, 0.0, m, 0.0)
-    run = replay(prof, RULES["gd"].step, [h], n_steps=n)
+    run = replay(prof, RUNNER_RULES["gd"].step, [h], n_steps=n)
     np.testing.assert_allclose(run.g, m, rtol=1e-13)
     assert run.min_grad2 / prof.delta == pytest.approx(exact_1d_gd_worst(n, h, L), rel=1e-13)
 
@@ -60,7 +60,7 @@ def test_the_reported_value_is_the_replay_of_the_frozen_instance():
     wc = worst_case("clipped", L0, L1, eps=eps, bound=bound, eta_c=eta_c, gamma=gamma, horizon=60, budget_s=60.0,
                     restarts=2)
     prof = Profile.from_dict(json.loads(json.dumps(wc.to_dict()["instance"])))
-    run = replay(prof, RULES["clipped"].step, [eta_c, gamma], eps=eps, max_iter=10_000)
+    run = replay(prof, RUNNER_RULES["clipped"].step, [eta_c, gamma], eps=eps, max_iter=10_000)
     assert run.t_end == wc.iterations
     assert wc.value == run.t_end / bound(prof.delta)
     assert wc.value == wc.search_value  # the online construction and the frozen profile agree bit for bit
@@ -116,16 +116,13 @@ def test_same_seed_same_result():
     assert best == sorted(best) and len(best) > 10
 
 
-def test_rules_agree_with_the_runner_step_sizes():
-    """Independent implementation: the step functions of the runner's rules (clipcheck.synthetic.rules)."""
+def test_thm6_rule_is_the_theorems_step():
+    """Formula: the gd-thm6 step is h = 1/(2(M L1 + L0)), as steps.zhsj_thm6_step computes it."""
     state = np.zeros(1)
-    for g in (1e-3, 0.5, 2.0, 40.0):
-        assert RULES["gd"].step(g, state, np.array([0.3]), 0) == runner_rules.gd(g, state, np.array([0.3]), 0)
-        for name in ("clipped", "normalized"):
-            q = np.array([0.1, 3.0])
-            assert RULES[name].step(g, state, q, 0) == pytest.approx(
-                runner_rules.RULES[name].step(g, state, q, 0), rel=1e-15)
-    assert RULES["gd-thm6"].step(1.0, state, np.array([1.0, 2.0, 3.0]), 0) == steps.zhsj_thm6_step(1.0, 2.0, 3.0)
+    for L0, L1, M in ((1.0, 2.0, 3.0), (0.5, 0.0, 7.0), (3.0, 10.0, 0.01)):
+        assert RULES["gd-thm6"].step(1.0, state, np.array([L0, L1, M]), 0) == pytest.approx(
+            steps.zhsj_thm6_step(L0, L1, M), rel=1e-15)
+        assert RULES["gd-thm6"].step(1.0, state, np.array([L0, L1, M]), 0) == 1.0 / (2.0 * (M * L1 + L0))
 
 
 @pytest.mark.parametrize("args, kwargs, name", [
@@ -140,7 +137,8 @@ def test_rules_agree_with_the_runner_step_sizes():
     (("gd", 1.0, 0.0), {"h": 1.0, "gamma": 1.0, "steps": 3}, "gamma"),
     (("gd", 1.0, 0.0), {"h": 1.0, "steps": 0}, "steps"),
     (("gd", 1.0, 0.0), {"h": 1.0, "eps": math.nan, "bound": lambda d: d}, "eps"),
-    (("sgd", 1.0, 0.0), {"h": 1.0, "steps": 3}, "rule"),
+    (("momentum-clip", 1.0, 0.0), {"eta": 1.0, "gamma": 1.0, "steps": 3}, "rule"),
+    (("no-such-rule", 1.0, 0.0), {"steps": 3}, "rule"),
     (("gd", 1.0, 0.0), {"h": 1.0, "steps": 3, "budget_s": 0.0}, "budget_s"),
     (("gd", 1.0, 0.0), {"h": 1.0, "steps": 3, "seed": -1}, "seed"),
     (("gd-thm6", 1.0, 1.0), {"M": 1.0, "steps": 3, "declared_M": 2.0}, "declared_M"),

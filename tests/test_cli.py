@@ -61,8 +61,8 @@ def test_help_explains_every_option(capsys):
 
 def test_a_budget_cap_below_the_bound_is_inconclusive_not_violated(tmp_path, monkeypatch):
     # CLASSIC-GD: with every run cut at 10 steps, the slopes stop far below their bounds: no verdict either way
-    from clipcheck import experiments
-    monkeypatch.setattr(experiments, "BUDGET_CAP", 10)
+    from clipcheck import upper
+    monkeypatch.setattr(upper, "BUDGET_CAP", 10)
     code = cli.main(["verify", "--only", "CLASSIC", "--out", str(tmp_path), "--no-cache", "--no-proofs"])
     row = json.loads((tmp_path / "report.json").read_text())["claims"][0]
     assert row["verdict"].startswith("inconclusive") and code == 0
