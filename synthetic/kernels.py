@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numba
 
-from . import lanes
+from . import bitcast, lanes
+from . import mathfns as mf
 from . import noise as N
 from . import rules as R
 from .source import Constant, Imported, Paste, Unit, python_function
@@ -29,7 +30,7 @@ from .source import Constant, Imported, Paste, Unit, python_function
 LANES = 16   # instances stepped side by side per thread (LLVM vectorises the lane loop from 16 lanes up)
 TARGETS = ("cpu", "cuda", "python")
 MATHS = ("clipcheck", "libm")
-_LIBRARY = ("mathfns", "libm", "rng", "atomics")  # imported by generated modules: their sources key them
+_LIBRARY = ("mathfns", "libm", "rng", "atomics", "bitcast")  # imported by generated modules: their sources key them
 _LOCK = threading.Lock()
 _MODULES = {}
 
@@ -126,6 +127,12 @@ def _substitutions(math):
     return {"clipcheck.synthetic.mathfns": "clipcheck.synthetic.libm"} if math == "libm" else {}
 
 
+def _cpu_replacements():
+    """mathfns' bit casts as one LLVM bitcast each in CPU code (see bitcast.py: `.view` would stop the lane loop
+    from vectorising)."""
+    return {mf._bits: Imported(bitcast.__name__, "float_bits"), mf._from_bits: Imported(bitcast.__name__, "bits_float")}
+
+
 def _emit(unit, entries, target):
     """The module text: pasted functions, then each wrapped for the target (entries: mangled name -> kind).
     Non-entry functions are inlined at Numba's level (inline='always'): a call left to LLVM still costs a
@@ -196,7 +203,7 @@ def _cold_paths(dim, state_size):
 
 
 def _cpu_run_kernel(function, rule, noise, dim, math):
-    unit = Unit(_substitutions(math))
+    unit = Unit(_substitutions(math), _cpu_replacements())
     vg, fb = _function_bindings(function)
     parts = R.parts(rule)
     bindings = {
@@ -241,7 +248,7 @@ def cpu_evaluator(function, dim, math="clipcheck"):
 
 
 def _cpu_evaluator(function, dim, math):
-    unit = Unit(_substitutions(math))
+    unit = Unit(_substitutions(math), _cpu_replacements())
     vg, fb = _function_bindings(function)
     hess = getattr(function, "hess_norm", None)
     bindings = {"VALUE_GRAD_POINT": Paste(vg, (), fb), "HESS_NORM": Paste(hess or _no_hess, (), fb),

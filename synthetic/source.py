@@ -9,6 +9,7 @@ digest of its source, and compiled there.
 bindings (how a template names the function it specialises, e.g. VALUE_GRAD), then the function's own globals:
 - another plain or @njit function: pasted too (recursively);
 - a function of a library module (LIBRARY_MODULES: compiled intrinsics): imported from its module;
+- a function the unit replaces (`replacements`, e.g. mathfns._bits by an intrinsic in CPU code): the replacement;
 - a module: imported (math, numpy, numba, ...); a function read as an attribute of one of our modules (mf.expm1) is
   pasted like any other, after substitutions (the `math="libm"` switch maps mathfns to libm);
 - a number: written as a constant.
@@ -34,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # modules whose functions are imported rather than pasted (compiled code that cannot be pasted: intrinsics)
-LIBRARY_MODULES = {"clipcheck.synthetic.atomics"}
+LIBRARY_MODULES = {"clipcheck.synthetic.atomics", "clipcheck.synthetic.bitcast"}
 # modules whose attributes are never pasted (their functions are Numba builtins or not scalar code)
 _FOREIGN = ("math", "numpy", "numba", "cmath")
 _BUILTINS = {"abs", "min", "max", "range", "float", "int", "bool", "len", "True", "False", "None"}
@@ -126,8 +127,9 @@ def _literal(value):
 class Unit:
     """The pieces of one generated module: imports, constants and pasted functions, in dependency order."""
 
-    def __init__(self, substitutions=None):
+    def __init__(self, substitutions=None, replacements=None):
         self.substitutions = dict(substitutions or {})  # module name -> module name to import instead
+        self.replacements = dict(replacements or {})    # Python function -> Imported marker used instead
         self.imports = {}     # alias -> import line
         self.constants = {}   # name -> literal text
         self.functions = {}   # mangled name -> source text
@@ -165,6 +167,8 @@ class Unit:
             raise SourceError(f"{fn.__qualname__}: the name {name!r} is not defined")
         if isinstance(value, Constant):
             value = value.value
+        if isinstance(value, types.FunctionType) and value in self.replacements:
+            value = self.replacements[value]
         if isinstance(value, Imported):
             alias = f"_i_{value.attr}"
             self.imports[alias] = f"from {value.module} import {value.attr} as {alias}"
