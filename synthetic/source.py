@@ -91,6 +91,9 @@ def _tree(fn):
         raise SourceError(f"{fn.__qualname__}: its source cannot be read back as a def statement") from None
     if not isinstance(node, ast.FunctionDef):
         raise SourceError(f"{fn.__qualname__}: expected a def statement (lambdas cannot be pasted)")
+    if node.name != fn.__name__ or len(node.args.args) != fn.__code__.co_argcount:
+        # inspect reads the file as it is now: an edit since the import would paste some other function
+        raise SourceError(f"{fn.__qualname__}: its file changed since it was imported; restart Python")
     node.decorator_list = []
     return node
 

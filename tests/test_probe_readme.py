@@ -1,7 +1,5 @@
-"""The README's own-loop example of SmoothnessProbe runs as written (issue 11's acceptance).
-
-The example lives in README_PROBE_SECTION.md until the lead pastes that section into README.md; then SOURCE
-below points at README.md and the block is found by its import line."""
+"""The README's own-loop example of SmoothnessProbe runs as written (issue 11's acceptance); the block is found in
+README.md by its import line."""
 import re
 from pathlib import Path
 
@@ -9,7 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-SOURCE = Path(__file__).resolve().parents[1] / "README_PROBE_SECTION.md"
+SOURCE = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def _example():
