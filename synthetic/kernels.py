@@ -138,7 +138,8 @@ def _emit(unit, entries, target):
     Non-entry functions are inlined at Numba's level (inline='always'): a call left to LLVM still costs a
     reference count on every array argument, which blocks vectorisation; Numba's inliner needs the source file,
     so a module compiled in memory (no cache folder) leaves them as calls."""
-    lines = [unit.source(), "_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'", ""]
+    lines = [unit.source(inline=target == "cpu"), "_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'",
+             ""]
     if target == "cpu":
         lines.append("import numba as _numba_")
         for name in unit.functions:
@@ -202,6 +203,19 @@ def _cold_paths(dim, state_size):
     return _BUILT[key]
 
 
+def _noise_paths(math):
+    """noise.perturb's lane version (the dimension is its argument), compiled once per math in a module of its own and called from
+    every noisy kernel: a noisy lane loop does not vectorise anyway (libm's log and cos, rejection loops), and
+    inlining the four noise models into each kernel took most of its compile time (8-15 s)."""
+    key = ("noise", math)
+    if key not in _BUILT:
+        unit = Unit(_substitutions(math), _cpu_replacements())
+        name = unit.add(N.perturb, {}, _arrays(N.perturb, (4, 6)))
+        module = _load(_emit(unit, {name: "threaded"}, "cpu"), "noise")
+        _BUILT[key] = Imported(module.__name__, name)
+    return _BUILT[key]
+
+
 def _cpu_run_kernel(function, rule, noise, dim, math):
     unit = Unit(_substitutions(math), _cpu_replacements())
     vg, fb = _function_bindings(function)
@@ -210,7 +224,7 @@ def _cpu_run_kernel(function, rule, noise, dim, math):
         "VALUE_GRAD": Paste(vg, _arrays(vg, (0, 1, 2)), fb),
         "SCALES": Paste(parts.scales, _arrays(parts.scales, (2, 3)), parts.bindings),
         "BETA": Paste(parts.momentum, _arrays(parts.momentum, (0,))),
-        "PERTURB": Paste(N.perturb if noise else _no_perturb, _arrays(_no_perturb, (4, 6))),
+        "PERTURB": _noise_paths(math) if noise else Paste(_no_perturb, _arrays(_no_perturb, (4, 6))),
         "HAS_NOISE": Constant(noise is not None), "HAS_MOMENTUM": Constant(rule.scales is not None),
         **_layout(dim, rule.state_size), **_cold_paths(dim, rule.state_size),
     }

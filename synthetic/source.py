@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .inline import flatten
+
 # modules whose functions are imported rather than pasted (compiled code that cannot be pasted: intrinsics)
 LIBRARY_MODULES = {"clipcheck.synthetic.atomics", "clipcheck.synthetic.bitcast"}
 # modules whose attributes are never pasted (their functions are Numba builtins or not scalar code)
@@ -144,9 +146,11 @@ class Unit:
         """Paste fn (and what it calls); returns its name in the module. arrays: ask for its lane version."""
         return self._paste(python_function(fn), dict(bindings or {}), tuple(arrays) if arrays else None)
 
-    def source(self):
+    def source(self, inline=False):
+        """The module text; inline=True: calls inlined at the source level where possible (inline.py)."""
         parts = sorted(self.imports.values()) + [f"{k} = {v}" for k, v in sorted(self.constants.items())]
-        return "\n".join(parts) + "\n\n\n" + "\n\n\n".join(self.functions.values()) + "\n"
+        functions = flatten(self.functions) if inline else self.functions
+        return "\n".join(parts) + "\n\n\n" + "\n\n\n".join(functions.values()) + "\n"
 
     def digest(self):
         return hashlib.sha1(self.source().encode()).hexdigest()[:16]
