@@ -24,9 +24,10 @@ reached a checkpoint of the trace, or has no instance) takes no step ("masked": 
 stay as they were) and raises a flag; a separate, rarely taken pass then records, finalises and refills. So each
 instance sees exactly the arithmetic of a one-at-a-time loop, whichever lane or thread runs it.
 
-Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance from a queue through an atomic cursor, and stop once
-the slice's step budget (an atomic counter) is spent, pausing their instances (their state goes back to the
-per-instance arrays). The caller runs slices until no instance is left, so Ctrl-C is honoured between slices.
+Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance
+from a queue through an atomic cursor, and stop once the slice's step budget (an atomic counter) is spent, pausing
+their instances (their state goes back to the per-instance arrays). The caller runs slices until no instance is
+left, so Ctrl-C is honoured between slices.
 Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT first t that met the target (stop
 "never"), RJ next checkpoint index, STATUS (RUNNING until final), F and G final value and gradient norm.
 """
@@ -35,7 +36,7 @@ import math
 import numba
 import numpy as np
 
-from . import atomics, rng
+from . import atomics, intrinsics, rng
 
 RUNNING = -1
 CONVERGED, BUDGET, DIVERGED = 0, 1, 2
@@ -55,6 +56,7 @@ def layout(dim, state_size):
 
 def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
            STREAM, TAU, NA, stop, noise, CK, RF, RG, RX):
+    intrinsics.prefer_wide_vectors()  # zmm where the CPU has AVX-512 (LLVM's default there is ymm)
     PK = P.shape[1]
     QK = Q.shape[1]
     R_Q = R_P + PK

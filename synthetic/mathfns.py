@@ -218,13 +218,15 @@ def expm1(x):
     k, r, r_lo = _reduce_exp(_sanitise(x, _EXPM1_LO, _EXP_HI))
     s, s_lo = _expm1_reduced(r, r_lo)
     # |x| <= 40: e^x - 1 = (2^k - 1) + 2^k s + 2^k s_lo; the first two sums are exact, so one rounding remains
-    t = _pow2(k)                                 # k in [-58, 58] here (larger when x > 40, then unused)
+    half = _pow2(k - 1)                          # 2^(k-1), normal for every k here: -58 <= k <= 1024
+    t = half * 2.0                               # 2^k exactly; k in [-58, 58] when x <= 40 (else unused)
     a, a_lo = _two_sum(t, -1.0)
     u, v = _fast_two_sum(a, t * s)               # |a| >= |t s| for k != 0, and a = 0 for k = 0
     moderate = u + (v + (a_lo + t * s_lo))
-    # x > 40: e^x > 2^57, so subtracting 1 cannot change the rounded e^x
+    # x > 40: e^x > 2^57, so subtracting 1 cannot change the rounded e^x. m 2^(k-1) is exact for m in [0.5, 2], so
+    # only the doubling can round, to inf: the one rounding of m 2^k (as _scale, with one power of two fewer)
     one, one_lo = _fast_two_sum(1.0, s)
-    big = _scale(one + (one_lo + s_lo), k)
+    big = ((one + (one_lo + s_lo)) * half) * 2.0
     y = big if x > _EXPM1_BIG else moderate
     y = x if x == 0.0 else y                     # keeps the sign of -0.0
     return x if x != x else y

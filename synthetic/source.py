@@ -37,7 +37,7 @@ import numpy as np
 from .inline import flatten
 
 # modules whose functions are imported rather than pasted (compiled code that cannot be pasted: intrinsics)
-LIBRARY_MODULES = {"clipcheck.synthetic.atomics", "clipcheck.synthetic.bitcast"}
+LIBRARY_MODULES = {"clipcheck.synthetic.atomics", "clipcheck.synthetic.intrinsics"}
 # modules whose attributes are never pasted (their functions are Numba builtins or not scalar code)
 _FOREIGN = ("math", "numpy", "numba", "cmath")
 _BUILTINS = {"abs", "min", "max", "range", "float", "int", "bool", "len", "True", "False", "None"}
