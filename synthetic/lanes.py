@@ -66,6 +66,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
     J = np.zeros((6, LANES), np.int64)
     active = FILL(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
                   NA, CK)
+    unreported = 0  # lane-steps not yet added to the shared budget counter (one atomic per CHECK_EVERY passes)
     while active > 0:
         done = 0
         flagged = False
@@ -131,9 +132,12 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
                 flagged |= attention
         active += ATTEND(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
                          SEED, STREAM, TAU, NA, CK, RF, RG, RX)
-        if atomics.fetch_add(spent, 0, done * LANES) + done * LANES >= budget:
-            PAUSE(W, J, I, X, T, S, MOM, HIT, RJ)
-            return
+        unreported += done * LANES
+        if unreported >= CHECK_EVERY * LANES:
+            if atomics.fetch_add(spent, 0, unreported) + unreported >= budget:
+                PAUSE(W, J, I, X, T, S, MOM, HIT, RJ)
+                return
+            unreported = 0
 
 
 # -- the cold paths: compiled once per (DIM, SK) in a module of their own, shared by every kernel ------------
@@ -217,8 +221,9 @@ def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, 
     for k in range(SK):
         W[W_S + k, lane] = S[i, k]
     PK = P.shape[1]
+    ip = i if P.shape[0] > 1 else 0  # one parameter row per instance, or one row shared by all
     for k in range(PK):
-        R[R_P + k, lane] = P[i, k]
+        R[R_P + k, lane] = P[ip, k]
     for k in range(Q.shape[1]):
         R[R_P + PK + k, lane] = Q[i, k]
     R[R_EPS, lane] = EPS[i]

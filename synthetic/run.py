@@ -206,10 +206,11 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
 def _groups(function, fns, n):
     """(rows, P) per kernel: the rows whose functions share a value_grad (and bindings), and the parameter
-    matrix P (one row per instance, padded with zeros; rows of other groups stay zero)."""
-    if isinstance(function, Function):  # the common case: no per-row Python work
+    matrix P (one row per instance, padded with zeros; rows of other groups stay zero), or one row for all
+    instances when they share one Function (the kernels read row 0 of a one-row P)."""
+    if isinstance(function, Function):  # the common case: no per-row Python work, no copy per instance
         p = function.params if function.params.size else np.zeros(1)
-        yield np.arange(n, dtype=np.int64), np.ascontiguousarray(np.broadcast_to(p, (n, p.size)))
+        yield np.arange(n, dtype=np.int64), np.ascontiguousarray(p, dtype=float).reshape(1, p.size)
         return
     groups, distinct = {}, {}
     for i, f in enumerate(fns):
