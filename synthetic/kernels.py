@@ -7,6 +7,12 @@ on-disk cache works for built-in and user functions alike and no edit can leave 
 source is a new file. The cache folder is $CLIPCHECK_KERNEL_CACHE, else $XDG_CACHE_HOME/clipcheck (or
 ~/.cache/clipcheck), else a folder in the system's temporary directory; if none is writable, kernels are compiled
 in memory (one warning) and nothing is cached.
+
+CPU kernels are compiled from source in which the calls between pasted functions are already inlined (inline.py:
+cheaper than Numba's own inlining, and no copies of the lane arrays whose reference counts would stop the loop
+vectoriser), with mathfns' bit casts as LLVM intrinsics (intrinsics.py). Code whose speed does not matter is
+compiled once and shared instead of once per kernel: the lane template's cold paths per (dimension, rule state
+size), the noise models per math.
 """
 import hashlib
 import importlib
@@ -131,7 +137,8 @@ def _substitutions(math):
 def _cpu_replacements():
     """mathfns' bit casts as one LLVM bitcast each in CPU code (see intrinsics.py: `.view` would stop the lane loop
     from vectorising)."""
-    return {mf._bits: Imported(intrinsics.__name__, "float_bits"), mf._from_bits: Imported(intrinsics.__name__, "bits_float")}
+    return {mf._bits: Imported(intrinsics.__name__, "float_bits"),
+            mf._from_bits: Imported(intrinsics.__name__, "bits_float")}
 
 
 def _emit(unit, entries, target):
@@ -205,9 +212,9 @@ def _cold_paths(dim, state_size):
 
 
 def _noise_paths(math):
-    """noise.perturb's lane version (the dimension is its argument), compiled once per math in a module of its own and called from
-    every noisy kernel: a noisy lane loop does not vectorise anyway (libm's log and cos, rejection loops), and
-    inlining the four noise models into each kernel took most of its compile time (8-15 s)."""
+    """noise.perturb's lane version (the dimension is its argument), compiled once per math in a module of its own
+    and called from every noisy kernel: a noisy lane loop does not vectorise anyway (libm's log and cos, rejection
+    loops), and inlining the four noise models into each kernel took most of its compile time (8-15 s of 10-17)."""
     key = ("noise", math)
     if key not in _BUILT:
         unit = Unit(_substitutions(math), _cpu_replacements())

@@ -6,7 +6,7 @@ reference loops; and a scalar libm call keeps LLVM from vectorising a lane loop.
 comparisons and int64 operations on the IEEE-754 bit pattern (`np.float64(x).view(np.int64)` and back). Every one
 of those operations is correctly rounded on every backend, so the one source gives the same bits
 - with numba.njit: called from a fixed-length loop of 16 or 32 lanes it vectorises (ymm/zmm; at 8 lanes it does
-  not), provided it is compiled with numba.njit(inline="always"), see "Compiling" below;
+  not), provided it is inlined into the loop, see "Compiling" below;
 - as a numba-cuda device function: the PTX has no libdevice call (a CUDA kernel must be compiled without FMA, below);
 - as plain Python, on floats or NumPy scalars.
 
@@ -46,9 +46,13 @@ three compute alike:
 
 Compiling: the functions are registered with `register_jitable`, which leaves them plain Python functions and lets
 njit and CUDA code call them. LLVM does not inline functions this large by itself, and a call per lane stops
-vectorisation, so a CPU lane kernel calls numba.njit(inline="always")(expm1), inlined at Numba-IR level (as
-synthetic/cpu.py compiles the profiles). register_jitable(inline="always") would inline them everywhere, but
-numba-cuda 0.30.4 then fails to type any kernel that calls them (its overload inliner, cf. numba-cuda issue 624).
+vectorisation, so the kernel factory pastes their source into each CPU kernel and inlines it there at the source
+level (synthetic/inline.py); code that calls them directly uses numba.njit(inline="always") (Numba-IR level).
+register_jitable(inline="always") would inline them everywhere, but numba-cuda 0.30.4 then fails to type any kernel
+that calls them (its overload inliner, cf. numba-cuda issue 624). In CPU kernels _bits and _from_bits become one
+LLVM bitcast each (synthetic/intrinsics.py): Numba compiles `.view` as a call with an error path, and inside a lane
+kernel such calls kept the reference counts of the lane arrays from being pruned, which stopped vectorisation. A bit
+cast is exact, so every backend still computes the same bits from this source.
 Division goes through np.true_divide: `/` gets a ZeroDivisionError branch under Numba's default error model, which
 alone stops vectorisation. Special values are selected at the end, from arithmetic on a sanitised argument, so the
 code is branch-free after if-conversion and plain Python never divides by zero or overflows an integer. Numba's cache
