@@ -14,6 +14,7 @@ vectoriser), with mathfns' bit casts as LLVM intrinsics (intrinsics.py). Code wh
 compiled once and shared instead of once per kernel: the lane template's cold paths per (dimension, rule state
 size), the noise models per math.
 """
+import functools
 import hashlib
 import importlib
 import inspect
@@ -37,7 +38,8 @@ LANES = 32   # instances stepped side by side per thread: LLVM vectorises the la
              # lanes (4 zmm or 8 ymm vectors per pass) measured 13% faster than 16 in bench/bench_runner.py
 TARGETS = ("cpu", "cuda", "python")
 MATHS = ("clipcheck", "libm")
-_LIBRARY = ("mathfns", "libm", "rng", "atomics", "intrinsics")  # imported by generated modules: their sources key them
+# imported by (or, for inline, shaping) the generated modules: their sources key the modules' names
+_LIBRARY = ("mathfns", "libm", "rng", "atomics", "intrinsics", "inline")
 _LOCK = threading.Lock()
 _MODULES = {}
 
@@ -72,6 +74,7 @@ def cache_folder():
 _WARNED = []
 
 
+@functools.lru_cache(maxsize=None)
 def _library_digest():
     digest = hashlib.sha1()
     here = Path(__file__).resolve().parent
@@ -82,11 +85,15 @@ def _library_digest():
     return digest.hexdigest()[:16]
 
 
-def _load(text, stem):
-    """Import the generated module `text` (from the cache folder when there is one)."""
+def _load(emitted, stem):
+    """Import the generated module `emitted` (from _emit), from the cache folder when there is one. The module is
+    named by a digest of its text before source-level inlining, which is the same function of it (inline.py is
+    part of the library digest), so a warm start neither inlines nor compiles anything."""
+    key_text, render = emitted
     folder = cache_folder()
-    text = text.replace("_CACHE_ = None", f"_CACHE_ = {folder is not None}")
-    key = hashlib.sha1(f"{text}\n{numba.__version__}\n{sys.version}\n{_library_digest()}".encode()).hexdigest()[:20]
+    flag = f"_CACHE_ = {folder is not None}"
+    key_text = key_text.replace("_CACHE_ = None", flag)
+    key = hashlib.sha1(f"{key_text}\n{numba.__version__}\n{sys.version}\n{_library_digest()}".encode()).hexdigest()[:20]
     name = f"clipcheck_kernel_{stem}_{key}"
     with _LOCK:
         if name in _MODULES:
@@ -98,12 +105,12 @@ def _load(text, stem):
                               "kernels are compiled in memory and not cached", RuntimeWarning, stacklevel=3)
             module = types.ModuleType(name)
             sys.modules[name] = module  # other generated modules import it by name
-            exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+            exec(compile(render().replace("_CACHE_ = None", flag), f"<{name}>", "exec"), module.__dict__)
         else:
             path = folder / f"{name}.py"
             if not path.exists():
                 tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-                tmp.write_text(text)
+                tmp.write_text(render().replace("_CACHE_ = None", flag))
                 os.replace(tmp, path)  # atomic: a concurrent process sees the whole file or none
             # imported by name from a folder on sys.path: Numba's cache rebuilds a kernel's environment by
             # importing its module by name, so the module must be importable in any later process
@@ -142,12 +149,13 @@ def _cpu_replacements():
 
 
 def _emit(unit, entries, target):
-    """The module text: pasted functions, then each wrapped for the target (entries: mangled name -> kind).
-    Non-entry functions are inlined at Numba's level (inline='always'): a call left to LLVM still costs a
-    reference count on every array argument, which blocks vectorisation; Numba's inliner needs the source file,
-    so a module compiled in memory (no cache folder) leaves them as calls."""
-    lines = [unit.source(inline=target == "cpu"), "_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'",
-             ""]
+    """(the module text as pasted, a function that returns the text to compile): pasted functions, then each
+    wrapped for the target (entries: mangled name -> kind). For the CPU the text to compile has the calls between
+    pasted functions inlined at the source level (inline.py); a call that inliner leaves (a return inside a loop)
+    is inlined at Numba's level (inline='always'), since a call left to LLVM costs a reference count on every array
+    argument, which blocks vectorisation. Numba's inliner needs the source file, so a module compiled in memory (no
+    cache folder) leaves those as calls."""
+    lines = ["_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'", ""]
     if target == "cpu":
         lines.append("import numba as _numba_")
         for name in unit.functions:
@@ -167,7 +175,8 @@ def _emit(unit, entries, target):
         for name in unit.functions:
             device = "" if entries.get(name) else "device=True"
             lines.append(f"{name} = _cuda_.jit({device})({name})")
-    return "\n".join(lines) + "\n"
+    tail = "\n".join(lines) + "\n"
+    return unit.source() + tail, lambda: unit.source(inline=target == "cpu") + tail
 
 
 def _function_bindings(fn):
