@@ -10,6 +10,8 @@ that records its crash) can swallow it. So the guard
   a kernel), that ends the process with status 130 if it has not stopped `grace` seconds later. It first takes the
   sweep's WRITE_LOCK (synthetic.sweep): every finished result is written whole or not at all, so nothing finished
   is lost.
+- silences the "Exception ignored in ..." traceback Python prints when the KeyboardInterrupt lands in a destructor or
+  weakref callback (matplotlib has many): the flag is set, and `check()` stops the run at the next progress point.
 """
 import os
 import signal
@@ -40,6 +42,8 @@ class InterruptGuard:
         os.set_blocking(self._write, False)
         self._previous = signal.signal(signal.SIGINT, self._on_sigint)
         self._previous_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        self._previous_hook = sys.unraisablehook
+        sys.unraisablehook = self._on_unraisable
         self._installed = True
         threading.Thread(target=self._watch, name="clipcheck-ctrl-c-watchdog", daemon=True).start()
         return self
@@ -49,6 +53,7 @@ class InterruptGuard:
             self._stopped.set()
             signal.set_wakeup_fd(self._previous_fd)
             signal.signal(signal.SIGINT, signal.SIG_IGN if self.ignore_after else self._previous)
+            sys.unraisablehook = self._previous_hook
             os.close(self._write)  # wakes the watchdog, which closes the read end
             self._installed = False
         return False
@@ -58,6 +63,11 @@ class InterruptGuard:
         self.interrupted.set()
         if first:  # later ones would only break the way out
             raise KeyboardInterrupt
+
+    def _on_unraisable(self, unraisable):
+        if isinstance(unraisable.exc_value, KeyboardInterrupt) and self.interrupted.is_set():
+            return  # our own Ctrl-C, swallowed by a destructor: check() raises it again
+        self._previous_hook(unraisable)
 
     def check(self):
         """Raise KeyboardInterrupt if SIGINT arrived (the first one may have been swallowed on its way)."""
