@@ -1,24 +1,41 @@
-"""Benchmark: clipped GD on f_exp, 10,000 one-dimensional instances (starts spread over M in [1, 1e6]) to
-eps = 1e-9 with per-instance early exit. Prints instance-steps per second for the Numba runner, a compacted
-NumPy loop and a C reference (OpenMP over instances, SIMD exp over lanes), and their ratios.
+"""Benchmark of the runner against a C loop: clipped GD on f_exp(1, 1) from starts with |f'(x0)| = M spread over
+[1, 1e6] (log-spaced), to eps = 1e-9, with per-instance early exit: issue 12's acceptance batch (200,000 instances
+by default, about 50 M steps).
 
-Run on demand:  python bench/bench_runner.py [--instances N] [--repeat R]
+Implementations, interleaved round by round (every implementation once per round, the order rotating), so that a
+round slowed down by other work on the shared cores hits all of them alike:
+- C loop: bench/clip_ref.c, OpenMP over instances, 8 SIMD lanes of glibc's vector exp (-O3 -march=native
+  -ffast-math); the reference the ratios are taken against;
+- runner: clipcheck.synthetic.run, the specialised lane kernel with clipcheck's own expm1 (mathfns, the default);
+- runner libm: the same kernel with math="libm" (the platform's expm1, one scalar call per lane-step);
+- NumPy: the same loop in NumPy with np.expm1, finished instances removed from the arrays.
+Each round also prints a 2-thread availability probe: the same fixed spin run by one thread, then by two at once;
+2.0 means both cores were free, 1.0 that only one was.
+
+Then: M steps/s per implementation (best round and median), the ratio to the C loop (best over best, and the median
+of the per-round ratios), the total step count of each (any drift shows), and the iteration-count and status
+mismatches of the runner against the libm kernel and against the NumPy loop on the whole batch (mathfns and libm may
+round e^x differently in the last bit; the count says how often that changes an iteration count).
+
+Run on demand:  python bench/bench_runner.py [--instances N] [--rounds R] [--threads T]
 """
 import os
 
-# libgomp threads spin for a while after a parallel region (GOMP_SPINCOUNT); with two OpenMP users in one
-# process (the C reference and Numba's omp layer) that spinning can take the cores from the other's next run.
+# libgomp threads spin for a while after a parallel region (GOMP_SPINCOUNT); with two parallel users in one process
+# (the C loop's OpenMP and the runner's threads) that spinning would take the cores from the other's next run.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import llvmlite.binding  # noqa: E402
+import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from clipcheck import synthetic  # noqa: E402
@@ -31,88 +48,135 @@ L0, L1, EPS, MAX_ITER = 1.0, 1.0, 1e-9, 10**6
 def workload(n):
     fam = F.f_exp(L0, L1)
     M = np.logspace(0, 6, n)
-    x0 = np.log1p(L1 * M / L0) / L1  # section 3.1: |f'(x0)| = M
-    return fam, x0
+    return fam, np.log1p(L1 * M / L0) / L1  # THEOREMS.md 3.1: |f'(x0)| = M
 
 
-def numba_runner(fam, x0, eta_c, gamma):
-    res = synthetic.run(fam, "clipped", x0, EPS, MAX_ITER, eta_c=eta_c, gamma=gamma)
-    return int(res.iterations.sum())
+def runner(math):
+    def run(fam, x0, eta_c, gamma):
+        res = synthetic.run(fam, "clipped", x0, EPS, MAX_ITER, eta_c=eta_c, gamma=gamma, math=math)
+        return res.iterations, res.status
+    return run
 
 
-def numpy_compacted(fam, x0, eta_c, gamma):
-    """The same loop in NumPy, finished instances removed from the arrays (not masked)."""
-    x = x0.copy()
-    total, t = 0, 0
+def numpy_loop(fam, x0, eta_c, gamma):
+    """The same loop in NumPy (np.expm1), finished instances removed from the arrays (not masked)."""
+    x, idx = x0.copy(), np.arange(x0.size)
+    iters, status = np.zeros(x0.size, np.int64), np.zeros(x0.size, np.int8)
+    t = 0
     while x.size:
         d = np.copysign(L0 / L1 * np.expm1(L1 * np.abs(x)), x)
         g = np.abs(d)
         done = (g <= EPS) | (t == MAX_ITER)
-        total += int(done.sum()) * t
+        iters[idx[done]] = t
+        status[idx[done]] = np.where(g[done] <= EPS, 0, 1)
         keep = ~done
-        x, d, g = x[keep], d[keep], g[keep]
+        x, d, g, idx = x[keep], d[keep], g[keep], idx[keep]
         x -= np.minimum(eta_c, gamma * eta_c / g) * d
         t += 1
-    return total
+    return iters, status
 
 
-def build_c():
+def build_c(threads):
+    """The C loop on `threads` threads as a callable, or None without a C compiler with OpenMP."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         return None
     out = Path(tempfile.mkdtemp()) / "clip_ref.so"
     src = Path(__file__).with_name("clip_ref.c")
-    cmd = [cc, "-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC", str(src), "-o", str(out),
-           "-lm"]
+    cmd = [cc, "-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC", str(src), "-o", str(out), "-lm"]
     if subprocess.run(cmd, capture_output=True).returncode != 0:
         return None
     lib = ctypes.CDLL(str(out))
     f = lib.run_clipped_fexp
     dp, ip = ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_int64)
     f.argtypes = [ctypes.c_int64, dp, ip, ctypes.c_double, ctypes.c_double, ctypes.c_double, ctypes.c_double,
-                  ctypes.c_double, ctypes.c_int64, ip]
+                  ctypes.c_double, ctypes.c_int64, ip, ctypes.c_int]
     f.restype = ctypes.c_int64
 
     def run(fam, x0, eta_c, gamma):
         order = np.random.default_rng(0).permutation(x0.size).astype(np.int64)  # spreads costly instances
         iters = np.zeros(x0.size, np.int64)
-        return int(f(x0.size, x0.ctypes.data_as(dp), order.ctypes.data_as(ip), L0, L1, eta_c, gamma, EPS,
-                     MAX_ITER, iters.ctypes.data_as(ip)))
+        f(x0.size, x0.ctypes.data_as(dp), order.ctypes.data_as(ip), L0, L1, eta_c, gamma, EPS, MAX_ITER,
+          iters.ctypes.data_as(ip), threads)
+        return iters, np.where(iters < MAX_ITER, 0, 1).astype(np.int8)
     return run
 
 
-def timed(fn, args, repeat):
-    fn(*args)  # warm-up: JIT compilation, page faults
-    best, total = np.inf, 0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        total = fn(*args)
-        best = min(best, time.perf_counter() - t0)
-    return total, best
+@numba.njit(nogil=True, cache=False)
+def _spin(n):
+    s = 0.0
+    for i in range(n):
+        s = s * 0.999999 + 1.0
+    return s
+
+
+def availability(n=20_000_000):
+    """How many of two cores were free: time of one spin alone over the time of two spins at once, times 2."""
+    _spin(1000)
+    t0 = time.perf_counter()
+    _spin(n)
+    one = time.perf_counter() - t0
+    threads = [threading.Thread(target=_spin, args=(n,)) for _ in range(2)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    two = time.perf_counter() - t0
+    return 2.0 * one / two
+
+
+def mismatches(a, b):
+    (ia, sa), (ib, sb) = a, b
+    return int(np.sum(ia != ib)), int(np.sum(sa != sb))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--instances", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--instances", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2, help="threads of the runner and the C loop (default 2)")
     args = ap.parse_args()
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     fam, x0 = workload(args.instances)
     eta_c, gamma = steps.zhsj_thm3_params(L0, L1)
-    impls = {"numba runner": numba_runner, "numpy compacted": numpy_compacted}
-    c = build_c()
+    impls = {"runner": runner("clipcheck"), "runner libm": runner("libm"), "NumPy": numpy_loop}
+    c = build_c(args.threads)
     if c is not None:
-        impls = {"C reference": c, **impls}
-    print(f"{args.instances} instances, clipped GD on f_exp(L0={L0:g}, L1={L1:g}) to eps={EPS:g}, "
-          f"{os.cpu_count()} cpus, best of {args.repeat}")
-    results = {name: timed(fn, (fam, x0, eta_c, gamma), args.repeat) for name, fn in impls.items()}
-    ref = "C reference" if c is not None else "numba runner"
-    ref_rate = results[ref][0] / results[ref][1]
-    print(f"{'implementation':18s} {'steps':>12s} {'seconds':>9s} {'M steps/s':>10s} {'vs ' + ref:>16s}")
-    for name, (total, sec) in results.items():
-        rate = total / sec
-        print(f"{name:18s} {total:12d} {sec:9.4f} {rate / 1e6:10.1f} {rate / ref_rate:16.2f}")
+        impls = {"C loop": c, **impls}
+    ref = "C loop" if c is not None else "runner"
+    print(f"{args.instances} instances of clipped GD on f_exp(L0={L0:g}, L1={L1:g}), M in [1, 1e6], eps={EPS:g}; "
+          f"{args.threads} threads; {os.cpu_count()} cpus ({llvmlite.binding.get_host_cpu_name()}), numba "
+          f"{numba.__version__}, numpy {np.__version__}")
+    results = {}
+    for name, fn in impls.items():  # warm-up: compilation, page faults; also the results compared below
+        results[name] = fn(fam, x0, eta_c, gamma)
+    steps_of = {name: int(res[0].sum()) for name, res in results.items()}
+    rates = {name: [] for name in impls}
+    names = list(impls)
+    for r in range(args.rounds):
+        line = []
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            t0 = time.perf_counter()
+            iters, _ = impls[name](fam, x0, eta_c, gamma)
+            rate = int(iters.sum()) / (time.perf_counter() - t0) / 1e6
+            rates[name].append(rate)
+            line.append(f"{name} {rate:6.1f}")
+        print(f"round {r}: 2-thread availability {availability():.2f} | " + " | ".join(line) + "  M steps/s",
+              flush=True)
+    print(f"\n{'implementation':14s} {'steps':>11s} {'best M/s':>9s} {'median M/s':>10s} {'best/best':>10s} "
+          f"{'median ratio':>12s}   (ratios to the {ref})")
+    base = np.array(rates[ref])
+    for name in names:
+        mine = np.array(rates[name])
+        print(f"{name:14s} {steps_of[name]:11d} {mine.max():9.1f} {np.median(mine):10.1f} "
+              f"{mine.max() / base.max():10.2f} {np.median(mine / base):12.2f}")
+    for other in ("runner libm", "NumPy"):
+        it, st = mismatches(results["runner"], results[other])
+        print(f"runner (mathfns) against {other}: {it} iteration-count and {st} status mismatches "
+              f"of {args.instances}")
     if c is None:
-        print("(no C compiler found: C reference skipped)", file=sys.stderr)
+        print("(no C compiler with OpenMP found: the C loop was skipped)")
 
 
 if __name__ == "__main__":

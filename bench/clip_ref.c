@@ -9,10 +9,10 @@
 #define LANES 8
 
 int64_t run_clipped_fexp(int64_t n, const double *x0, const int64_t *order, double L0, double L1, double eta_c,
-                         double gamma, double eps, int64_t max_iter, int64_t *iters)
+                         double gamma, double eps, int64_t max_iter, int64_t *iters, int threads)
 {
     int64_t total = 0;
-#pragma omp parallel reduction(+ : total)
+#pragma omp parallel num_threads(threads) reduction(+ : total)
     {
         const int64_t nt = omp_get_num_threads();
         int64_t next = omp_get_thread_num(); /* this thread takes order[tid], order[tid + nt], ... */

@@ -38,12 +38,39 @@ def _launch_shape(n):
     return blocks, THREADS
 
 
+def without_fma():
+    """Compile clipcheck's generated CUDA kernels with the NVVM option fma=0 (from then on, in this process).
+
+    NVVM contracts a*b + c into one fused multiply-add by default (-fma=1), which rounds once where the CPU kernels
+    and the NumPy reference loops round twice, so iteration counts could differ in the last bit of a step. numba-cuda
+    0.30 has no switch for it (its fastmath=True turns fma on, with flushing subnormals and approximate division),
+    so the nvvm_options of the kernels whose Python function comes from a generated kernel module
+    ("clipcheck_kernel_*", kernels.py) get fma=False on their way to numba.cuda.dispatcher.compile_cuda; any other
+    CUDA code of the process compiles as before. Device functions are linked into the kernel and compiled by NVVM
+    with the kernel's options, so the whole kernel is covered."""
+    from numba.cuda import dispatcher
+    original = dispatcher.compile_cuda
+    if getattr(original, "clipcheck_without_fma", False):
+        return
+
+    def compile_cuda(pyfunc, *args, nvvm_options=None, **kwargs):
+        if str(getattr(pyfunc, "__module__", "")).startswith("clipcheck_kernel_"):
+            nvvm_options = dict(nvvm_options or {}, fma=False)
+        return original(pyfunc, *args, nvvm_options=nvvm_options, **kwargs)
+
+    compile_cuda.clipcheck_without_fma = True
+    compile_cuda.__wrapped_original__ = original
+    dispatcher.compile_cuda = compile_cuda
+
+
 def run_rows(function, rule, noise, dim, math, rows, P, stop, state, common, interrupt):
     """Run the instances `rows` on the device, updating the host arrays of `state` in place (see run.py); stop
     is the integer code of the stopping rule."""
     if not available():
         raise ValueError("backend: no CUDA device found (install the cuda extra; without a GPU set "
                          "NUMBA_ENABLE_CUDASIM=1 for the simulator)")
+    if not _simulated():
+        without_fma()
     kernel = kernels.cuda_run_kernel(function, rule, noise, dim, math)
     budget = SIMULATED_STEPS if _simulated() else STEPS_PER_SLICE
     names = ("X", "T", "S", "MOM", "HIT", "RJ", "STATUS", "F", "G", "RF", "RG", "RX")

@@ -33,7 +33,7 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
         if k >= order.shape[0]:
             return
         i = order[k]
-        p = P[i]
+        p = P[i] if P.shape[0] > 1 else P[0]  # one parameter row per instance, or one row shared by all
         q = Q[i]
         for j in range(DIM):
             x[j] = X[i, j]

@@ -7,7 +7,14 @@ on-disk cache works for built-in and user functions alike and no edit can leave 
 source is a new file. The cache folder is $CLIPCHECK_KERNEL_CACHE, else $XDG_CACHE_HOME/clipcheck (or
 ~/.cache/clipcheck), else a folder in the system's temporary directory; if none is writable, kernels are compiled
 in memory (one warning) and nothing is cached.
+
+CPU kernels are compiled from source in which the calls between pasted functions are already inlined (inline.py:
+cheaper than Numba's own inlining, and no copies of the lane arrays whose reference counts would stop the loop
+vectoriser), with mathfns' bit casts as LLVM intrinsics (intrinsics.py). Code whose speed does not matter is
+compiled once and shared instead of once per kernel: the lane template's cold paths per (dimension, rule state
+size), the noise models per math.
 """
+import functools
 import hashlib
 import importlib
 import inspect
@@ -21,15 +28,18 @@ from pathlib import Path
 
 import numba
 
-from . import lanes
+from . import intrinsics, lanes
+from . import mathfns as mf
 from . import noise as N
 from . import rules as R
 from .source import Constant, Imported, Paste, Unit, python_function
 
-LANES = 16   # instances stepped side by side per thread (LLVM vectorises the lane loop from 16 lanes up)
+LANES = 32   # instances stepped side by side per thread: LLVM vectorises the lane loop from 16 lanes up, and 32
+             # lanes (4 zmm or 8 ymm vectors per pass) measured 13% faster than 16 in bench/bench_runner.py
 TARGETS = ("cpu", "cuda", "python")
 MATHS = ("clipcheck", "libm")
-_LIBRARY = ("mathfns", "libm", "rng", "atomics")  # imported by generated modules: their sources key them
+# imported by (or, for inline, shaping) the generated modules: their sources key the modules' names
+_LIBRARY = ("mathfns", "libm", "rng", "atomics", "intrinsics", "inline")
 _LOCK = threading.Lock()
 _MODULES = {}
 
@@ -64,6 +74,7 @@ def cache_folder():
 _WARNED = []
 
 
+@functools.lru_cache(maxsize=None)
 def _library_digest():
     digest = hashlib.sha1()
     here = Path(__file__).resolve().parent
@@ -74,11 +85,15 @@ def _library_digest():
     return digest.hexdigest()[:16]
 
 
-def _load(text, stem):
-    """Import the generated module `text` (from the cache folder when there is one)."""
+def _load(emitted, stem):
+    """Import the generated module `emitted` (from _emit), from the cache folder when there is one. The module is
+    named by a digest of its text before source-level inlining, which is the same function of it (inline.py is
+    part of the library digest), so a warm start neither inlines nor compiles anything."""
+    key_text, render = emitted
     folder = cache_folder()
-    text = text.replace("_CACHE_ = None", f"_CACHE_ = {folder is not None}")
-    key = hashlib.sha1(f"{text}\n{numba.__version__}\n{sys.version}\n{_library_digest()}".encode()).hexdigest()[:20]
+    flag = f"_CACHE_ = {folder is not None}"
+    key_text = key_text.replace("_CACHE_ = None", flag)
+    key = hashlib.sha1(f"{key_text}\n{numba.__version__}\n{sys.version}\n{_library_digest()}".encode()).hexdigest()[:20]
     name = f"clipcheck_kernel_{stem}_{key}"
     with _LOCK:
         if name in _MODULES:
@@ -90,12 +105,12 @@ def _load(text, stem):
                               "kernels are compiled in memory and not cached", RuntimeWarning, stacklevel=3)
             module = types.ModuleType(name)
             sys.modules[name] = module  # other generated modules import it by name
-            exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+            exec(compile(render().replace("_CACHE_ = None", flag), f"<{name}>", "exec"), module.__dict__)
         else:
             path = folder / f"{name}.py"
             if not path.exists():
                 tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-                tmp.write_text(text)
+                tmp.write_text(render().replace("_CACHE_ = None", flag))
                 os.replace(tmp, path)  # atomic: a concurrent process sees the whole file or none
             # imported by name from a folder on sys.path: Numba's cache rebuilds a kernel's environment by
             # importing its module by name, so the module must be importable in any later process
@@ -126,12 +141,21 @@ def _substitutions(math):
     return {"clipcheck.synthetic.mathfns": "clipcheck.synthetic.libm"} if math == "libm" else {}
 
 
+def _cpu_replacements():
+    """mathfns' bit casts as one LLVM bitcast each in CPU code (see intrinsics.py: `.view` would stop the lane loop
+    from vectorising)."""
+    return {mf._bits: Imported(intrinsics.__name__, "float_bits"),
+            mf._from_bits: Imported(intrinsics.__name__, "bits_float")}
+
+
 def _emit(unit, entries, target):
-    """The module text: pasted functions, then each wrapped for the target (entries: mangled name -> kind).
-    Non-entry functions are inlined at Numba's level (inline='always'): a call left to LLVM still costs a
-    reference count on every array argument, which blocks vectorisation; Numba's inliner needs the source file,
-    so a module compiled in memory (no cache folder) leaves them as calls."""
-    lines = [unit.source(), "_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'", ""]
+    """(the module text as pasted, a function that returns the text to compile): pasted functions, then each
+    wrapped for the target (entries: mangled name -> kind). For the CPU the text to compile has the calls between
+    pasted functions inlined at the source level (inline.py); a call that inliner leaves (a return inside a loop)
+    is inlined at Numba's level (inline='always'), since a call left to LLVM costs a reference count on every array
+    argument, which blocks vectorisation. Numba's inliner needs the source file, so a module compiled in memory (no
+    cache folder) leaves those as calls."""
+    lines = ["_CACHE_ = None", "_INLINE_ = 'always' if _CACHE_ else 'never'", ""]
     if target == "cpu":
         lines.append("import numba as _numba_")
         for name in unit.functions:
@@ -151,7 +175,8 @@ def _emit(unit, entries, target):
         for name in unit.functions:
             device = "" if entries.get(name) else "device=True"
             lines.append(f"{name} = _cuda_.jit({device})({name})")
-    return "\n".join(lines) + "\n"
+    tail = "\n".join(lines) + "\n"
+    return unit.source() + tail, lambda: unit.source(inline=target == "cpu") + tail
 
 
 def _function_bindings(fn):
@@ -195,15 +220,28 @@ def _cold_paths(dim, state_size):
     return _BUILT[key]
 
 
+def _noise_paths(math):
+    """noise.perturb's lane version (the dimension is its argument), compiled once per math in a module of its own
+    and called from every noisy kernel: a noisy lane loop does not vectorise anyway (libm's log and cos, rejection
+    loops), and inlining the four noise models into each kernel took most of its compile time (8-15 s of 10-17)."""
+    key = ("noise", math)
+    if key not in _BUILT:
+        unit = Unit(_substitutions(math), _cpu_replacements())
+        name = unit.add(N.perturb, {}, _arrays(N.perturb, (4, 6)))
+        module = _load(_emit(unit, {name: "threaded"}, "cpu"), "noise")
+        _BUILT[key] = Imported(module.__name__, name)
+    return _BUILT[key]
+
+
 def _cpu_run_kernel(function, rule, noise, dim, math):
-    unit = Unit(_substitutions(math))
+    unit = Unit(_substitutions(math), _cpu_replacements())
     vg, fb = _function_bindings(function)
     parts = R.parts(rule)
     bindings = {
         "VALUE_GRAD": Paste(vg, _arrays(vg, (0, 1, 2)), fb),
         "SCALES": Paste(parts.scales, _arrays(parts.scales, (2, 3)), parts.bindings),
         "BETA": Paste(parts.momentum, _arrays(parts.momentum, (0,))),
-        "PERTURB": Paste(N.perturb if noise else _no_perturb, _arrays(_no_perturb, (4, 6))),
+        "PERTURB": _noise_paths(math) if noise else Paste(_no_perturb, _arrays(_no_perturb, (4, 6))),
         "HAS_NOISE": Constant(noise is not None), "HAS_MOMENTUM": Constant(rule.scales is not None),
         **_layout(dim, rule.state_size), **_cold_paths(dim, rule.state_size),
     }
@@ -241,7 +279,7 @@ def cpu_evaluator(function, dim, math="clipcheck"):
 
 
 def _cpu_evaluator(function, dim, math):
-    unit = Unit(_substitutions(math))
+    unit = Unit(_substitutions(math), _cpu_replacements())
     vg, fb = _function_bindings(function)
     hess = getattr(function, "hess_norm", None)
     bindings = {"VALUE_GRAD_POINT": Paste(vg, (), fb), "HESS_NORM": Paste(hess or _no_hess, (), fb),

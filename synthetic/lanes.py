@@ -24,9 +24,10 @@ reached a checkpoint of the trace, or has no instance) takes no step ("masked": 
 stay as they were) and raises a flag; a separate, rarely taken pass then records, finalises and refills. So each
 instance sees exactly the arithmetic of a one-at-a-time loop, whichever lane or thread runs it.
 
-Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance from a queue through an atomic cursor, and stop once
-the slice's step budget (an atomic counter) is spent, pausing their instances (their state goes back to the
-per-instance arrays). The caller runs slices until no instance is left, so Ctrl-C is honoured between slices.
+Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance
+from a queue through an atomic cursor, and stop once the slice's step budget (an atomic counter) is spent, pausing
+their instances (their state goes back to the per-instance arrays). The caller runs slices until no instance is
+left, so Ctrl-C is honoured between slices.
 Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT first t that met the target (stop
 "never"), RJ next checkpoint index, STATUS (RUNNING until final), F and G final value and gradient norm.
 """
@@ -35,7 +36,7 @@ import math
 import numba
 import numpy as np
 
-from . import atomics, rng
+from . import atomics, intrinsics, rng
 
 RUNNING = -1
 CONVERGED, BUDGET, DIVERGED = 0, 1, 2
@@ -55,6 +56,7 @@ def layout(dim, state_size):
 
 def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
            STREAM, TAU, NA, stop, noise, CK, RF, RG, RX):
+    intrinsics.prefer_wide_vectors()  # zmm where the CPU has AVX-512 (LLVM's default there is ymm)
     PK = P.shape[1]
     QK = Q.shape[1]
     R_Q = R_P + PK
@@ -64,6 +66,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
     J = np.zeros((6, LANES), np.int64)
     active = FILL(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
                   NA, CK)
+    unreported = 0  # lane-steps not yet added to the shared budget counter (one atomic per CHECK_EVERY passes)
     while active > 0:
         done = 0
         flagged = False
@@ -129,9 +132,12 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
                 flagged |= attention
         active += ATTEND(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
                          SEED, STREAM, TAU, NA, CK, RF, RG, RX)
-        if atomics.fetch_add(spent, 0, done * LANES) + done * LANES >= budget:
-            PAUSE(W, J, I, X, T, S, MOM, HIT, RJ)
-            return
+        unreported += done * LANES
+        if unreported >= CHECK_EVERY * LANES:
+            if atomics.fetch_add(spent, 0, unreported) + unreported >= budget:
+                PAUSE(W, J, I, X, T, S, MOM, HIT, RJ)
+                return
+            unreported = 0
 
 
 # -- the cold paths: compiled once per (DIM, SK) in a module of their own, shared by every kernel ------------
@@ -215,8 +221,9 @@ def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, 
     for k in range(SK):
         W[W_S + k, lane] = S[i, k]
     PK = P.shape[1]
+    ip = i if P.shape[0] > 1 else 0  # one parameter row per instance, or one row shared by all
     for k in range(PK):
-        R[R_P + k, lane] = P[i, k]
+        R[R_P + k, lane] = P[ip, k]
     for k in range(Q.shape[1]):
         R[R_P + PK + k, lane] = Q[i, k]
     R[R_EPS, lane] = EPS[i]

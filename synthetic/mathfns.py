@@ -6,7 +6,7 @@ reference loops; and a scalar libm call keeps LLVM from vectorising a lane loop.
 comparisons and int64 operations on the IEEE-754 bit pattern (`np.float64(x).view(np.int64)` and back). Every one
 of those operations is correctly rounded on every backend, so the one source gives the same bits
 - with numba.njit: called from a fixed-length loop of 16 or 32 lanes it vectorises (ymm/zmm; at 8 lanes it does
-  not), provided it is compiled with numba.njit(inline="always"), see "Compiling" below;
+  not), provided it is inlined into the loop, see "Compiling" below;
 - as a numba-cuda device function: the PTX has no libdevice call (a CUDA kernel must be compiled without FMA, below);
 - as plain Python, on floats or NumPy scalars.
 
@@ -46,9 +46,13 @@ three compute alike:
 
 Compiling: the functions are registered with `register_jitable`, which leaves them plain Python functions and lets
 njit and CUDA code call them. LLVM does not inline functions this large by itself, and a call per lane stops
-vectorisation, so a CPU lane kernel calls numba.njit(inline="always")(expm1), inlined at Numba-IR level (as
-synthetic/cpu.py compiles the profiles). register_jitable(inline="always") would inline them everywhere, but
-numba-cuda 0.30.4 then fails to type any kernel that calls them (its overload inliner, cf. numba-cuda issue 624).
+vectorisation, so the kernel factory pastes their source into each CPU kernel and inlines it there at the source
+level (synthetic/inline.py); code that calls them directly uses numba.njit(inline="always") (Numba-IR level).
+register_jitable(inline="always") would inline them everywhere, but numba-cuda 0.30.4 then fails to type any kernel
+that calls them (its overload inliner, cf. numba-cuda issue 624). In CPU kernels _bits and _from_bits become one
+LLVM bitcast each (synthetic/intrinsics.py): Numba compiles `.view` as a call with an error path, and inside a lane
+kernel such calls kept the reference counts of the lane arrays from being pruned, which stopped vectorisation. A bit
+cast is exact, so every backend still computes the same bits from this source.
 Division goes through np.true_divide: `/` gets a ZeroDivisionError branch under Numba's default error model, which
 alone stops vectorisation. Special values are selected at the end, from arithmetic on a sanitised argument, so the
 code is branch-free after if-conversion and plain Python never divides by zero or overflows an integer. Numba's cache
@@ -218,13 +222,15 @@ def expm1(x):
     k, r, r_lo = _reduce_exp(_sanitise(x, _EXPM1_LO, _EXP_HI))
     s, s_lo = _expm1_reduced(r, r_lo)
     # |x| <= 40: e^x - 1 = (2^k - 1) + 2^k s + 2^k s_lo; the first two sums are exact, so one rounding remains
-    t = _pow2(k)                                 # k in [-58, 58] here (larger when x > 40, then unused)
+    half = _pow2(k - 1)                          # 2^(k-1), normal for every k here: -58 <= k <= 1024
+    t = half * 2.0                               # 2^k exactly; k in [-58, 58] when x <= 40 (else unused)
     a, a_lo = _two_sum(t, -1.0)
     u, v = _fast_two_sum(a, t * s)               # |a| >= |t s| for k != 0, and a = 0 for k = 0
     moderate = u + (v + (a_lo + t * s_lo))
-    # x > 40: e^x > 2^57, so subtracting 1 cannot change the rounded e^x
+    # x > 40: e^x > 2^57, so subtracting 1 cannot change the rounded e^x. m 2^(k-1) is exact for m in [0.5, 2], so
+    # only the doubling can round, to inf: the one rounding of m 2^k (as _scale, with one power of two fewer)
     one, one_lo = _fast_two_sum(1.0, s)
-    big = _scale(one + (one_lo + s_lo), k)
+    big = ((one + (one_lo + s_lo)) * half) * 2.0
     y = big if x > _EXPM1_BIG else moderate
     y = x if x == 0.0 else y                     # keeps the sign of -0.0
     return x if x != x else y

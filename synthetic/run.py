@@ -207,12 +207,13 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
 def _groups(function, fns, n):
     """(function of the kernel, rows, P) per kernel: the rows it runs and the parameter matrix P (one row per
-    instance, padded with zeros; rows of other groups stay zero). Rows whose functions share a value_grad (and
-    bindings) share a kernel; up to union.MAX_MEMBERS different ones share a union kernel (union.py), since a cold
-    compile costs more than the dispatch on the member."""
-    if isinstance(function, Function):  # the common case: no per-row Python work
+    instance, padded with zeros; rows of other groups stay zero), or one row for all instances when they share one
+    Function (the kernels read row 0 of a one-row P). Rows whose functions share a value_grad (and bindings) share
+    a kernel; up to union.MAX_MEMBERS different ones share a union kernel (union.py), since a cold compile costs
+    more than the dispatch on the member."""
+    if isinstance(function, Function):  # the common case: no per-row Python work, no copy per instance
         p = function.params if function.params.size else np.zeros(1)
-        yield function, np.arange(n, dtype=np.int64), np.ascontiguousarray(np.broadcast_to(p, (n, p.size)))
+        yield function, np.arange(n, dtype=np.int64), np.ascontiguousarray(p, dtype=float).reshape(1, p.size)
         return
     groups, distinct = {}, {}
     for i, f in enumerate(fns):

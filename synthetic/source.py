@@ -9,6 +9,7 @@ digest of its source, and compiled there.
 bindings (how a template names the function it specialises, e.g. VALUE_GRAD), then the function's own globals:
 - another plain or @njit function: pasted too (recursively);
 - a function of a library module (LIBRARY_MODULES: compiled intrinsics): imported from its module;
+- a function the unit replaces (`replacements`, e.g. mathfns._bits by an intrinsic in CPU code): the replacement;
 - a module: imported (math, numpy, numba, ...); a function read as an attribute of one of our modules (mf.expm1) is
   pasted like any other, after substitutions (the `math="libm"` switch maps mathfns to libm);
 - a number: written as a constant.
@@ -33,8 +34,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .inline import flatten
+
 # modules whose functions are imported rather than pasted (compiled code that cannot be pasted: intrinsics)
-LIBRARY_MODULES = {"clipcheck.synthetic.atomics"}
+LIBRARY_MODULES = {"clipcheck.synthetic.atomics", "clipcheck.synthetic.intrinsics"}
 # modules whose attributes are never pasted (their functions are Numba builtins or not scalar code)
 _FOREIGN = ("math", "numpy", "numba", "cmath")
 _BUILTINS = {"abs", "min", "max", "range", "float", "int", "bool", "len", "True", "False", "None"}
@@ -129,8 +132,9 @@ def _literal(value):
 class Unit:
     """The pieces of one generated module: imports, constants and pasted functions, in dependency order."""
 
-    def __init__(self, substitutions=None):
+    def __init__(self, substitutions=None, replacements=None):
         self.substitutions = dict(substitutions or {})  # module name -> module name to import instead
+        self.replacements = dict(replacements or {})    # Python function -> Imported marker used instead
         self.imports = {}     # alias -> import line
         self.constants = {}   # name -> literal text
         self.functions = {}   # mangled name -> source text
@@ -143,9 +147,11 @@ class Unit:
         """Paste fn (and what it calls); returns its name in the module. arrays: ask for its lane version."""
         return self._paste(python_function(fn), dict(bindings or {}), tuple(arrays) if arrays else None)
 
-    def source(self):
+    def source(self, inline=False):
+        """The module text; inline=True: calls inlined at the source level where possible (inline.py)."""
         parts = sorted(self.imports.values()) + [f"{k} = {v}" for k, v in sorted(self.constants.items())]
-        return "\n".join(parts) + "\n\n\n" + "\n\n\n".join(self.functions.values()) + "\n"
+        functions = flatten(self.functions) if inline else self.functions
+        return "\n".join(parts) + "\n\n\n" + "\n\n\n".join(functions.values()) + "\n"
 
     def digest(self):
         return hashlib.sha1(self.source().encode()).hexdigest()[:16]
@@ -169,6 +175,8 @@ class Unit:
             raise SourceError(f"{fn.__qualname__}: the name {name!r} is not defined")
         if isinstance(value, Constant):
             value = value.value
+        if isinstance(value, types.FunctionType) and value in self.replacements:
+            value = self.replacements[value]
         if isinstance(value, Imported):
             alias = f"_i_{value.attr}"
             self.imports[alias] = f"from {value.module} import {value.attr} as {alias}"
