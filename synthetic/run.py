@@ -219,9 +219,10 @@ def _groups(function, fns, n):
     for i, f in enumerate(fns):
         key = distinct.setdefault(id(f), (f.value_grad, tuple(sorted((k, id(v)) for k, v in f.bindings.items()))))
         groups.setdefault(key, []).append(i)
-    members = list(groups.values())
-    for start in range(0, len(members), union.MAX_MEMBERS):
-        chunk = members[start:start + union.MAX_MEMBERS]
+    mergeable = [m for m in groups.values() if not union.reads_length(fns[m[0]])]
+    alone = [[m] for m in groups.values() if union.reads_length(fns[m[0]])]
+    chunks = [mergeable[k:k + union.MAX_MEMBERS] for k in range(0, len(mergeable), union.MAX_MEMBERS)] + alone
+    for chunk in chunks:
         rows = np.sort(np.concatenate([np.asarray(m, np.int64) for m in chunk]))
         if len(chunk) == 1:
             width = max(max(fns[i].params.size for i in rows), 1)

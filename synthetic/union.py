@@ -4,12 +4,15 @@ A run over instances of k different functions (the claims run every rule on the 
 compile k kernels, about two seconds each on a cold start, for runs that take milliseconds. `union(functions)`
 is one Function whose value_grad calls member j's value_grad when the last entry of its parameter row is j; every
 member reads only its own leading parameters, so a row is the member's parameters, zero padding, then j. A
-member's lanes branch on j in the hot loop (no vectorisation across members): a batch of one function keeps its
-own specialised kernel (run.py builds a union only for two or more).
+function that reads the length of p (`p.shape[0]`, `len(p)`) would see the padding: it never joins a union
+(`reads_length`). A member's lanes branch on j in the hot loop (no vectorisation across members): a batch of one
+function keeps its own specialised kernel (run.py builds a union only for two or more).
 """
+import ast
+
 import numpy as np
 
-from .source import Constant, Paste
+from .source import Constant, Imported, Paste, SourceError, _tree, python_function
 
 SLOTS = 8  # the members union_value_grad can call
 MAX_MEMBERS = SLOTS
@@ -75,3 +78,53 @@ def row(j, params, width):
     out[:params.size] = params
     out[-1] = j
     return out
+
+
+def reads_length(function):
+    """Whether the function's value_grad, or a function it passes p to, reads the length of p. Conservative: a
+    callee that cannot be read counts as reading it."""
+    bindings = dict(function.bindings or {})
+    key = (function.value_grad, tuple(sorted(bindings.items(), key=lambda kv: kv[0])))
+    if key not in _READS:  # reading sources costs milliseconds; a claim runs thousands of batches
+        _READS[key] = _reads_length(function.value_grad, 1, bindings, set())
+    return _READS[key]
+
+
+_READS = {}
+
+
+def _reads_length(fn, position, bindings, seen):
+    try:
+        fn = python_function(fn)
+        node = _tree(fn)
+    except SourceError:
+        return True
+    if (fn, position) in seen:
+        return False
+    seen.add((fn, position))
+    if position >= len(node.args.args):
+        return True
+    name = node.args.args[position].arg
+    is_p = lambda n: isinstance(n, ast.Name) and n.id == name  # noqa: E731
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and is_p(sub.value):
+            return True  # p.shape, p.size, ...
+        if isinstance(sub, ast.Call):
+            if isinstance(sub.func, ast.Name) and sub.func.id == "len" and any(map(is_p, sub.args)):
+                return True
+            for k, arg in enumerate(sub.args):
+                if is_p(arg):
+                    callee = _callee(sub.func, fn, bindings)
+                    inner = callee.bindings if isinstance(callee, Paste) else bindings
+                    target = callee.fn if isinstance(callee, Paste) else callee
+                    if target is None or _reads_length(target, k, dict(inner), seen):
+                        return True
+    return False
+
+
+def _callee(func, fn, bindings):
+    """The function a call site names (None when it is not a plain name we can follow)."""
+    if not isinstance(func, ast.Name):
+        return None
+    value = bindings.get(func.id, fn.__globals__.get(func.id))
+    return None if isinstance(value, (Constant, Imported)) else value

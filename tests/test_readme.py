@@ -35,3 +35,13 @@ def test_ci_runs_the_readme_commands():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "clipcheck verify" in commands[0] and "pytest" in commands[1]
     assert all(c in ci for c in commands)
+
+
+def test_readme_adversary_example_reaches_the_exact_worst_case(capsys):
+    # L1 = 0: the exact 1-D worst case of n GD steps is 1/(n h (1 - hL/4) + 1/(2L)) (derived in
+    # tests/test_adversary_search.py); the adversary's certified value must reach it
+    block = [b for b in re.findall(r"```python\n(.*?)```", README, re.S) if "worst_case(" in b][0]
+    scope = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    found, exact = (float(line.split()[0]) for line in capsys.readouterr().out.splitlines()[:2])
+    assert scope["wc"].certified and abs(found - exact) <= 1e-8 * exact  # the search's stated accuracy at L1 = 0

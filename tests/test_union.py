@@ -24,6 +24,17 @@ def shifted_bowl(x, p, g):
     return f
 
 
+@numba.njit
+def mean_bowl(x, p, g):
+    """f = m x^2 / 2 with m the mean of p: reads the length of p, so padding p would change it."""
+    m = 0.0
+    for k in range(p.shape[0]):
+        m += p[k]
+    m /= p.shape[0]
+    g[0] = m * x[0]
+    return 0.5 * m * x[0] * x[0]
+
+
 USER = {d: Function.from_numba(shifted_bowl, dim=d, params=[2.0, 0.5], L0=2.0, L1=0.0, f_star=0.0) for d in (1, 3)}
 
 
@@ -77,6 +88,19 @@ def test_more_sources_than_a_union_holds_are_split(monkeypatch):
     got = _fields(synthetic.run(fns, "clipped", X, 1e-4, 10**5, eta_c=0.1, gamma=1.0))
     for a, b in zip(got, _alone(fns, "clipped", X, 1e-4, 10**5, eta_c=0.1, gamma=1.0)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_function_that_reads_the_length_of_p_keeps_its_own_kernel():
+    # the reviewer's case: mean_bowl with p = [1, 3] has m = 2; in a union its row would be [1, 3, 0, j] (m = 1)
+    mean = Function.from_numba(mean_bowl, dim=1, params=[1.0, 3.0], L0=2.0, L1=0.0, f_star=0.0)
+    assert union.reads_length(mean) and not union.reads_length(USER[1])
+    fns = [mean, C.f_slow(1.0).on_dim(1), USER[1]]
+    X = np.array([[1.5], [1.0], [2.0]])
+    got = _fields(synthetic.run(fns, "gd", X, 1e-6, 1000, h=0.25))
+    for a, b in zip(got, _alone(fns, "gd", X, 1e-6, 1000, h=0.25)):
+        np.testing.assert_array_equal(a, b)
+    # gd with h = 0.25 on m x^2/2, m = 2: |x| shrinks by |1 - hm| = 1/2 a step (analytic), from 1.5 to <= 1e-6/2
+    assert got[0][0] == int(np.ceil(np.log(1.5 / (1e-6 / 2.0)) / np.log(2.0)))
 
 
 def test_union_refuses_one_function_or_too_many():
