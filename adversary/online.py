@@ -18,18 +18,11 @@ compiled there with Numba's on-disk cache: any step function the runner accepts 
 in the pasted code is a new module, and a later process loads the compiled search instead of compiling it again.
 """
 import functools
-import hashlib
-import importlib
 import math
-import os
-import sys
-import threading
-import types
 
-import numba
 import numpy as np
 
-from clipcheck.synthetic.kernels import cache_folder
+from clipcheck.synthetic.kernels import _load
 from clipcheck.synthetic.source import Imported, Paste, Unit, python_function
 
 from .closed_form import cross_cell, piece_value, tail
@@ -208,9 +201,6 @@ def simulate(controls, cells, g0, L0, L1, q, state_size, n_steps, eps, horizon, 
     return status, t_end, min_g2, f_star, bound, KX[kl:kr + 1].copy(), KU[kl:kr].copy(), ck - kl
 
 
-_LOCK = threading.Lock()
-
-
 HELPERS = ("_extend", "_close", "_lookup", "_grad_bound")  # what `simulate` calls: compiled once, for every rule
 
 
@@ -233,31 +223,10 @@ def _helpers():
 
 
 def _compiled(unit):
-    lines = [unit.source(), "import numba as _numba_"]
+    """The module of `unit`, each function compiled with Numba, loaded as the runner loads its kernels
+    (kernels._load: named by a digest of its text, written atomically into the kernel cache folder and imported
+    from there, or compiled in memory when there is none)."""
+    lines = ["_CACHE_ = None", unit.source(), "import numba as _numba_"]
     lines += [f"{name} = _numba_.njit(error_model='numpy', cache=_CACHE_)({name})" for name in unit.functions]
-    return _load("\n".join(lines) + "\n")
-
-
-def _load(text):
-    """Import the generated module `text` from the kernel cache folder (compiled in memory when there is none)."""
-    folder = cache_folder()
-    text = f"_CACHE_ = {folder is not None}\n" + text
-    key = hashlib.sha1(f"{text}\n{numba.__version__}\n{sys.version}".encode()).hexdigest()[:20]
-    name = f"clipcheck_adversary_{key}"
-    with _LOCK:
-        if name in sys.modules:
-            return sys.modules[name]
-        if folder is None:
-            module = types.ModuleType(name)
-            exec(compile(text, f"<{name}>", "exec"), module.__dict__)
-            sys.modules[name] = module
-            return module
-        path = folder / f"{name}.py"
-        if not path.exists():
-            tmp = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.tmp"
-            tmp.write_text(text)
-            os.replace(tmp, path)  # atomic: another process sees the whole file or none
-        if str(folder) not in sys.path:
-            sys.path.append(str(folder))  # Numba's cache re-imports the module by name
-        importlib.invalidate_caches()
-        return importlib.import_module(name)
+    text = "\n".join(lines) + "\n"
+    return _load((text, lambda: text), "adversary")

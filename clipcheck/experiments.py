@@ -17,15 +17,16 @@ from clipcheck.theory.smoothness import gradient_growth, value_growth
 from . import upper
 from .records import (CERTIFIED, DEMONSTRATED, HOLDS, MISSED_FALSE, NOT_CERTIFIED, NOT_DEMONSTRATED, NOT_REFUTED,
                       REFUTED, VIOLATED, BoundRow, Constant, Row, UpperBound)
-from .upper import BUDGET_CAP, budget as _budget
+from .upper import budget as _budget
 
 # -- settings ------------------------------------------------------------------------------------------------
 # The adversary (upper.py): classes (L0, L1, eps[, declared M]) searched, one sweep point per seed. Each class of
 # quick mode is where a quick search rejects the false constants of issue 9 (CLASSIC-GD 1.30: any class; Thm 3
 # 10.2: (1, 0.05, 0.01) with a horizon of about 1000; Thm 6 2.25: (1, 0.01, 0.01, M = 0.0101); NGD 12:
 # (1, 1, 0.414)); full mode searches more classes, seeds and restarts.
-_SEARCH = {"seeds": [0], "restarts": 6, "evaluations": None, "cells": 4, "blocks": 4, "budget_s": 120.0}
-_SEARCH_FULL = {**_SEARCH, "seeds": [0, 1, 2], "restarts": 10, "budget_s": 600.0}
+# Each search stops on its count of evaluations, never on the clock (upper.SEARCH).
+_SEARCH = upper.SEARCH
+_SEARCH_FULL = upper.SEARCH_FULL
 # quick mode runs the catalogue families whose sources the other claims compile anyway (each new (source, rule)
 # pair is a kernel to compile): the slopes and f_exp
 QUICK_FAMILIES = ["slope", "steep slope", "f_exp"]
@@ -238,7 +239,7 @@ def best_fixed_step(pair, hs):
     if alive.size == 0:
         return math.inf, math.nan, hs, t_exp, t_slow
     first = alive[0]
-    r1 = synthetic.run(pair.slow, "gd", [pair.x_slow], pair.eps, BUDGET_CAP, h=hs[first])
+    r1 = synthetic.run(pair.slow, "gd", [pair.x_slow], pair.eps, upper.BUDGET_CAP, h=hs[first])
     t_slow[first] = r1.t_eps()[0]
     cap = max(t_slow[first], t_exp[first])
     rest = alive[1:]
@@ -294,7 +295,8 @@ def _remark5_point(L0, L1, eps, M, n_steps):
            "gd_grid_h": grid_h, "search_points": len(tried)}
     for rule, params in (("clipped", {"eta_c": eta_c, "gamma": gamma}),
                          ("normalized", {"eta_n": eta_n, "beta": beta})):
-        r = synthetic.run([pair.exp, pair.slow], rule, [pair.x_exp, pair.x_slow], eps, BUDGET_CAP, **params)
+        r = synthetic.run([pair.exp, pair.slow], rule, [pair.x_exp, pair.x_slow], eps, upper.BUDGET_CAP,
+                          **params)
         out[rule] = float(r.t_eps().max())  # the worse member of the pair, as for GD
     return out
 

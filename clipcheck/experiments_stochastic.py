@@ -40,10 +40,10 @@ THM8 = {
     "full": {"L0": 1.0, "L1": 1.0, "tau": 0.1, "noise": "bounded", "eps": [0.5, 0.42, 0.35, 0.3, 0.25, 0.2, 0.15],
              "seeds": 200, "seed": 0, "max_horizon": 2**22},
 }
-# The adversary's classes (L0, L1, eps[, declared M]) as in experiments.py: one search per class, rule and seed.
-_SEARCH = {"seeds": [0], "restarts": 6, "evaluations": None, "cells": 4, "blocks": 4, "budget_s": 120.0,
-           "horizon": 300}
-_SEARCH_FULL = {**_SEARCH, "seeds": [0, 1, 2], "restarts": 10, "budget_s": 600.0}
+# The adversary's classes (L0, L1, eps[, declared M]) as in experiments.py: one search per class, rule and seed,
+# stopped by its count of evaluations (upper.SEARCH).
+_SEARCH = {**upper.SEARCH, "horizon": 300}
+_SEARCH_FULL = {**upper.SEARCH_FULL, "horizon": 300}
 QUICK_FAMILIES = ["slope", "steep slope", "f_exp"]  # the sources the other claims compile anyway
 VANKOV = {
     "quick": {"classes": [[1.0, 1.0], [1.0, 10.0], [10.0, 0.05], [2.0, 3.0]], "eps": [0.05, 0.01],

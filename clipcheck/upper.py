@@ -25,6 +25,14 @@ FAMILIES = ("slope", "steep slope", "f_exp", "logistic", "exp_linear", "cosh", "
 SHAPE_ONLY_ROOM = 20.0  # budget of a shape-only bound's runs, in multiples of its shape
 PROFILE_POINTS = 400    # samples of the worst adversarial profile for its figure
 TRACE_MAX = 20_000      # iterates of its run kept for the figure
+# The adversary's search settings (the claims add classes and horizon). A search stops on a count, never on the
+# clock, so its result does not depend on machine load: each CMA-ES restart runs until converged or
+# SEARCH_EVALUATIONS (None: worst_case's own count, 150 x dimension + 1000: 1750, 1750, 1750, 2350, 3550, 3550
+# for the six restarts with 4 cells; every quick search uses all of them, 14,710 in all, in 0.3 to 3 s on the
+# shared machine). budget_s is a safety limit only, far above that; a search that hits it is named in its row's note.
+SEARCH_EVALUATIONS = None
+SEARCH = {"seeds": [0], "restarts": 6, "evaluations": SEARCH_EVALUATIONS, "cells": 4, "blocks": 4, "budget_s": 1800.0}
+SEARCH_FULL = {**SEARCH, "seeds": [0, 1, 2], "restarts": 10, "budget_s": 3600.0}
 
 
 def budget(bound):
@@ -37,6 +45,11 @@ def gap(fn, x0):
 
 
 def describe(fn, x0, **extra):
+    """The instance (fn, x0) for a row: its family, certified L0 and L1, x0, gap and gradient norm, and `extra`
+    (which must not replace those: a rule's parameters go nested, as rule_params)."""
+    clash = set(extra) & {"family", "L0", "L1", "x0", "delta", "grad_norm_x0"}
+    if clash:
+        raise ValueError(f"extra: {sorted(clash)[0]!r} would replace the instance's own value")
     x = np.atleast_1d(x0).tolist()
     return {"family": fn.name, "L0": fn.L0, "L1": fn.L1, "x0": x if len(x) > 1 else x[0],
             "delta": gap(fn, x0), "grad_norm_x0": float(fn.grad_norm(x0)[0]), **extra}
@@ -96,8 +109,15 @@ def _catalogue_items(ub, settings):
             for f, x, info in class_instances(L0, L1, eps, families)]
 
 
+def _counts(res):
+    """(measured, censored) of a run: T_eps (inf when diverged); a run stopped by its budget counts its budget,
+    censored (the true T_eps is larger: shown "> budget")."""
+    censored = res.status == BUDGET
+    return np.where(censored, res.iterations.astype(float), res.t_eps()), censored
+
+
 def _catalogue(ub, settings):
-    """Per row label: a list of candidates {measured, bound, ok, unknown, instance, source}."""
+    """Per row label: a list of candidates {measured, censored, bound, ok, unknown, instance, source}."""
     items = _catalogue_items(ub, settings)
     out = {row.label: [] for row in ub.rows}
     if not items:
@@ -115,19 +135,19 @@ def _catalogue(ub, settings):
         per = [params_of(c) for c in ctxs]
         params = {k: np.array([p[k] for p in per]) for k in per[0]}
         res = synthetic.run(fns, rule, x0, eps, budgets, stop=ub.stop, **params)
-        measured = res.iterations.astype(float)
+        measured, censored = _counts(res)
         for r in rows:
             for i, (f, x, info, L0, L1, e) in enumerate(items):
                 b = float(bnds[r.label][i])
                 ok = bool(res.status[i] == CONVERGED and measured[i] <= b)
                 # a budget stop below the bound (only when BUDGET_CAP cut the budget) proves nothing either way
                 unknown = bool(res.status[i] == BUDGET and measured[i] < b)
-                out[r.label].append({"measured": float(measured[i]), "bound": b, "ok": ok, "unknown": unknown,
-                                     "source": "catalogue", "family": f.name,
+                out[r.label].append({"measured": float(measured[i]), "censored": bool(censored[i]), "bound": b,
+                                     "ok": ok, "unknown": unknown, "source": "catalogue", "family": f.name,
                                      "instance": describe(f, x, **info, class_L0=L0, class_L1=L1, eps=e,
                                                           **({ub.M_name: ctxs[i].M} if ctxs[i].M is not None
                                                              else {}),
-                                                          **per[i], status=int(res.status[i]))})
+                                                          rule_params=per[i], status=int(res.status[i]))})
     return out
 
 
@@ -152,7 +172,8 @@ def _adversary_classes(cfg):
 
 
 def _adversary(ub, cfg):
-    """Per row label: candidates from the adversary's best certified instance of each class; and the searches."""
+    """Per row label: candidates from the adversary's best certified instance of each class; the searches; and per
+    row label, how many of its searches stopped on their time budget (their result depends on machine speed)."""
     out = {row.label: [] for row in ub.rows}
     groups = _groups(ub)
     points, keys = [], []
@@ -169,7 +190,10 @@ def _adversary(ub, cfg):
                 keys.append((cls, gk))
     found = sweep(search_point, points, f"{ub.id}:adversary")
     best, searches = {}, []
+    timed_out = {row.label: 0 for row in ub.rows}
     for (cls, gk), point, res in zip(keys, points, found):
+        for row in groups[gk]:
+            timed_out[row.label] += bool(res["stopped_by_budget"])
         searches.append({"class": list(cls), "rule": gk[0], "seed": point["seed"], "value": res["value"],
                          "certified": res["certified"], "evaluations": res["evaluations"],
                          "stopped_by_budget": res["stopped_by_budget"], "history": res["history"]})
@@ -178,7 +202,7 @@ def _adversary(ub, cfg):
     for (cls, gk), (point, res) in best.items():
         for row in groups[gk]:
             out[row.label].append(_replayed(row, point, res, cls))
-    return out, searches
+    return out, searches, timed_out
 
 
 def _replayed(row, point, res, cls):
@@ -193,10 +217,12 @@ def _replayed(row, point, res, cls):
     allowed = b * (1 + ADVERSARY_SLACK)
     limit = budget(allowed)
     run = synthetic.run(prof.function("line"), point["rule"], [prof.x0], eps, limit, **point["params"])
-    T = float(run.t_eps()[0])  # a budget stop counts as limit + 1 (> the bound): a violation
+    measured, censored = _counts(run)
+    T = float(measured[0])  # a budget stop counts its budget, censored: T_eps > limit >= the bound, a violation
     ok = bool(run.status[0] == CONVERGED and T <= allowed)
     unknown = bool(run.status[0] == BUDGET and limit < math.ceil(allowed) + 1)  # cut by BUDGET_CAP
-    return {"measured": T, "bound": b, "ok": ok, "unknown": unknown, "certified": certified,
+    return {"measured": T, "censored": bool(censored[0]), "bound": b, "ok": ok, "unknown": unknown,
+            "certified": certified,
             "source": "adversary", "family": "adversary (1-D, certified by construction)",
             "instance": {"family": "adversary profile", "L0": L0, "L1": L1, "eps": eps,
                          **({"M": M, "sup_grad": grad_sup} if M is not None else {}), "rule": point["rule"],
@@ -241,17 +267,20 @@ def check(ub, settings):
     """Rows and figure data of the upper-bound claim `ub` under `settings` ("adversary": the searches' settings;
     without it the catalogue alone)."""
     cands = _catalogue(ub, settings)
-    searches, dropped = [], {label: 0 for label in cands}
+    searches, dropped, timed_out = [], {label: 0 for label in cands}, {label: 0 for label in cands}
     if settings.get("adversary"):
         if ub.stop != "grad":
             raise ValueError(f"{ub.id}: the adversary measures T_eps of the gradient; stop={ub.stop!r} rows have none")
-        adv, searches = _adversary(ub, settings["adversary"])
+        adv, searches, timed_out = _adversary(ub, settings["adversary"])
         for label, found in adv.items():
             cands[label] += [c for c in found if c["certified"]]
             dropped[label] = sum(not c["certified"] for c in found)
     rows, data, worst = [], {"rows": {}, "searches": searches}, None
     for row in ub.rows:
         cs = cands[row.label]
+        if not cs:
+            raise ValueError(f"settings: no instance for row {ub.row_id(row)} under {settings!r} (no catalogue "
+                             "instance fits its classes and no adversary class is searched)")
         for c in cs:
             c["ratio"] = c["measured"] / c["bound"] if c["bound"] > 0 else math.inf
         verdict = upper_verdict([c["ok"] for c in cs], [c["unknown"] for c in cs])
@@ -267,9 +296,17 @@ def check(ub, settings):
             note = "ratio = implied constant (largest over instances); " + note
         if dropped[row.label]:
             note += f"; {dropped[row.label]} adversarial instance(s) failed their certificate and were not used"
+        if timed_out[row.label]:
+            note += (f"; search stopped by the time budget (budget_s = {settings['adversary']['budget_s']:g} s) "
+                     f"before its evaluations in {timed_out[row.label]} of its adversary searches: the instance "
+                     "found depends on machine speed")
+        if c["censored"]:
+            note += "; the deciding run stopped on its step budget (measured = that budget: T_eps is larger)"
+        # a run cut below its bound says nothing about the constant (nan); a diverged run (ratio inf) no finite one
+        needed = math.nan if c["unknown"] else c["ratio"] * constant
         rows.append(Row(ub.row_id(row), row.status, row.render(), dict(settings), c["measured"], c["bound"],
                         c["ratio"], verdict, {**c["instance"], "source": c["source"]}, note=note, constant=constant,
-                        needed_constant=c["ratio"] * constant,
+                        needed_constant=needed, censored=c["censored"],
                         adversarial_ratio=max(a["ratio"] for a in adv) if adv else math.nan))
         data["rows"][ub.row_id(row)] = {k: [a[k] for a in cs] for k in ("measured", "bound", "family", "source")}
         top = max(adv, key=lambda a: a["ratio"], default=None)
