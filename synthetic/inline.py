@@ -14,7 +14,10 @@ them) and returns the same names with the calls inlined where that keeps Python'
 - a call inside an expression when the callee is pure (it writes no array and calls only pure code): it is first
   computed into a temporary just before the statement, which changes nothing since it has no effect and nothing
   else in the statement has one either; inside a conditional expression (`a if c else f(x)`, `and`, `or`) only
-  when the callee is also loop-free and reads no array, so computing it when unused is harmless;
+  when the callee is also loop-free and reads no array and its arguments read no array and call nothing, so
+  computing it when unused is harmless (a division by zero there gives inf or NaN under Numba's
+  error_model='numpy', which the kernels use, and the value is then discarded);
+- the callee has plain positional parameters only, and reads no global that a local of the caller shadows;
 - the callee's `return`s must be in tail position or in `if` branches (not in loops): each becomes an assignment
   to the call's target (the statements after an `if` that returns in one branch move into the other branch).
 Every other call stays a call (Numba then inlines it, as before). Arithmetic is not touched: each operation of the
@@ -39,6 +42,10 @@ class _Info:
             node, pure, loop_free, reads_arrays, inlinable
         self.params = [a.arg for a in node.args.args]
         self.assigned = _assigned(node.body)
+        # names it reads from its module: pasted in a caller that has a local of the same name, they would read
+        # the caller's local instead
+        self.free = {sub.id for s in node.body for sub in ast.walk(s) if isinstance(sub, ast.Name)
+                     and isinstance(sub.ctx, ast.Load)} - self.assigned - set(self.params)
 
 
 def _assigned(stmts):
@@ -73,6 +80,8 @@ class _Flattener:
             info = self.infos.get(f.id)
             return f.id in _PURE_BUILTINS or f.id in _PURE_MODULES or (info is not None and info.pure)
         while isinstance(f, (ast.Attribute, ast.Call)):
+            if isinstance(f, ast.Attribute) and f.attr == "random":
+                return False  # np.random draws change a state: their order matters
             f = f.value if isinstance(f, ast.Attribute) else f.func
         return isinstance(f, ast.Name) and f.id in _PURE_MODULES   # math.sqrt, np.float64(x).view(...)
 
@@ -87,8 +96,10 @@ class _Flattener:
         reads = _has(body, ast.Subscript) or any(
             self.infos[c.func.id].reads_arrays for c in calls
             if isinstance(c.func, ast.Name) and c.func.id in self.infos)
-        inlinable = not _returns_in_loops(body) and not _has(body, (ast.FunctionDef, ast.Lambda, ast.Global,
-                                                                      ast.Nonlocal, ast.Yield, ast.Try, ast.With))
+        a = node.args  # only plain positional parameters: a default or keyword-only one would need its binding
+        plain = not (a.posonlyargs or a.vararg or a.kwonlyargs or a.kwarg or a.defaults)
+        inlinable = plain and not _returns_in_loops(body) and not _has(
+            body, (ast.FunctionDef, ast.Lambda, ast.Global, ast.Nonlocal, ast.Yield, ast.Try, ast.With))
         return _Info(node, pure, loop_free, reads, inlinable)
 
     # -- flattening one function ---------------------------------------------------------------------------
@@ -159,7 +170,10 @@ class _Flattener:
                                       for v in value])
         if isinstance(expr, ast.Call) and expr is not top and self._inlinable(expr):
             info = self.infos[expr.func.id]
-            if info.pure and (not conditional or (info.loop_free and not info.reads_arrays)):
+            # under a condition, the call and its arguments are computed even when unused: only for callees
+            # without loops or array reads, and arguments without array reads or calls (X[i] could be out of bounds)
+            simple_args = not _has(expr.args, (ast.Subscript, ast.Call))
+            if info.pure and (not conditional or (info.loop_free and not info.reads_arrays and simple_args)):
                 temp = self._fresh("t")
                 target = ast.Name(temp, ast.Store())
                 try:
@@ -181,6 +195,8 @@ class _Flattener:
     def _inline(self, call, stmt):
         """The statements that replace `stmt`, whose value is `call`."""
         info = self.infos[call.func.id]
+        if info.free & self.taken:
+            raise _NotInlinable  # the callee reads a global that a local of the caller would shadow
         suffix = self._fresh("")  # a suffix of this call site, under which no caller name exists
         while any(n + suffix in self.taken for n in info.assigned | set(info.params)):
             suffix = self._fresh("")

@@ -93,3 +93,53 @@ def test_array_arguments_are_used_as_they_are():
     copies = [n for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Name)
               and n.value.id in ("x", "p", "g")]
     assert not copies and "g[0] =" in flat["outer"].replace("g[0]=", "g[0] =")
+
+
+def _both(functions, name, *args, namespace=None):
+    """The original and the flattened function's results on the same arguments (plain Python, fresh copies)."""
+    results = []
+    for texts in (functions, flatten(functions)):
+        scope = dict(namespace or {})
+        for text in texts.values():
+            exec(compile(text, "<test>", "exec"), scope)
+        results.append(scope[name](*args))
+    return results
+
+
+def test_a_callee_with_keyword_only_or_default_parameters_stays_a_call():
+    # inlining `g(y)` as `y + k` would read the caller's k (5.0) instead of g's default (1.0): 6.0, not 2.0
+    functions = {"g": "def g(a, *, k=1.0):\n    return a + k\n", "f": "def f(y):\n    k = 5.0\n    return g(y)\n",
+                 "h": "def h(a, b=2.0):\n    return a * b\n", "e": "def e(y):\n    return h(y)\n"}
+    assert _both(functions, "f", 1.0) == [2.0, 2.0] and "g" in _calls(flatten(functions)["f"])
+    assert _both(functions, "e", 3.0) == [6.0, 6.0] and "h" in _calls(flatten(functions)["e"])
+
+
+def test_a_global_of_the_callee_shadowed_by_a_local_of_the_caller_is_not_captured():
+    # g reads the global C (2.0); pasted into f, whose local C is 3.0, it would return 3.0 instead of 2.0
+    functions = {"g": "def g(x):\n    return x * C\n", "f": "def f(y):\n    C = 3.0\n    return g(y)\n",
+                 "m": "def m(a):\n    return abs(a)\n", "n": "def n(y):\n    abs = 7.0\n    return m(y) + abs\n"}
+    assert _both(functions, "f", 1.0, namespace={"C": 2.0}) == [2.0, 2.0]
+    assert _both(functions, "n", -1.0) == [8.0, 8.0]  # a local named like a builtin the callee calls
+
+
+def test_a_call_under_a_condition_is_not_computed_early_with_an_array_argument():
+    # `0.0 if i >= len(X) else g(X[i])`: computing g(X[i]) first would index past the end
+    functions = {"g": "def g(v):\n    return v + 1.0\n",
+                 "f": "def f(X, i):\n    return 0.0 if i >= len(X) else g(X[i])\n"}
+    assert _both(functions, "f", [1.0, 2.0], 2) == [0.0, 0.0]
+    assert _both(functions, "f", [1.0, 2.0], 1) == [3.0, 3.0]
+
+
+def test_random_draws_keep_their_order():
+    # np.random.random() is not pure: hoisting g's draw before the caller's changes which draw each gets
+    import numpy as np
+    functions = {"g": "def g():\n    return _m_numpy.random.random()\n",
+                 "f": "def f():\n    return _m_numpy.random.random() - 2.0 * g()\n"}
+    results = []
+    for texts in (functions, flatten(functions)):
+        scope = {"_m_numpy": np}
+        for text in texts.values():
+            exec(compile(text, "<test>", "exec"), scope)
+        np.random.seed(1)
+        results.append(scope["f"]())
+    assert results[0] == results[1]
