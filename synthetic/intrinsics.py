@@ -41,8 +41,8 @@ def prefer_wide_vectors(typingctx):
 
     LLVM's X86 backend prefers 256-bit vectors on AVX-512 CPUs unless a function asks otherwise (the function
     attribute "prefer-vector-width"); the lane loop is pure arithmetic, where 8 lanes per instruction beat 4
-    (measured: about 8% more steps per second on bench/bench_runner.py's batch). Without AVX-512 the attribute
-    changes nothing. Only the width changes: the operations, and so the bits, are the same."""
+    (bench/bench_runner.py's batch ran faster with it; that run's numbers were not recorded). Without AVX-512 the
+    attribute changes nothing. Only the width changes: the operations, and so the bits, are the same."""
     def codegen(context, builder, signature, args):
         # llvmlite's FunctionAttributes accepts only its list of LLVM keywords; a string attribute is written as is
         set.add(builder.function.attributes, '"prefer-vector-width"="512"')

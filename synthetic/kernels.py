@@ -34,8 +34,8 @@ from . import noise as N
 from . import rules as R
 from .source import Constant, Imported, Paste, Unit, python_function
 
-LANES = 32   # instances stepped side by side per thread: LLVM vectorises the lane loop from 16 lanes up, and 32
-             # lanes (4 zmm or 8 ymm vectors per pass) measured 13% faster than 16 in bench/bench_runner.py
+LANES = 32   # instances stepped side by side per thread: LLVM vectorises the lane loop from 16 lanes up; 32
+             # lanes (4 zmm or 8 ymm vectors per pass) were faster than 16 in bench/bench_runner.py (unrecorded)
 TARGETS = ("cpu", "cuda", "python")
 MATHS = ("clipcheck", "libm")
 # imported by (or, for inline, shaping) the generated modules: their sources key the modules' names

@@ -244,6 +244,8 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     """Slices of the worker kernel, run by one Python thread per core (the kernel releases the GIL); the workers
     share the queue and the step budget of a slice through atomic counters, so a slow core holds no one up."""
     worker = kernels.cpu_run_kernel(function, rule, model, dim, math_)
+    if P.shape[0] not in (1, state["X"].shape[0]):  # the kernels read row 0 of a one-row P, else row i
+        raise RuntimeError(f"internal: parameter matrix of {P.shape[0]} rows for {state['X'].shape[0]} instances")
     s, c = state, common
     pending = rows
     while pending.size:

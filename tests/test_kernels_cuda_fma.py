@@ -3,6 +3,7 @@ fma=False (so NVVM does not fuse a*b + c, which would round once where the CPU k
 round twice), and no other CUDA code of the process is touched. No GPU or NVVM is needed: compile_cuda is replaced
 by a recorder, which sees exactly the options NVVM would get (tests/test_mathfns.py shows, where NVVM exists, that
 fma=False reaching nvvm.compile_ir removes every fma.rn.f64 from the PTX)."""
+import inspect
 import types
 
 import pytest
@@ -16,6 +17,13 @@ from clipcheck.synthetic import cuda as backend  # noqa: E402
 
 def _fn(module):
     return types.SimpleNamespace(__module__=module)
+
+
+def test_numba_cuda_still_compiles_kernels_through_the_patched_global():
+    # without_fma patches dispatcher.compile_cuda; if numba-cuda stopped reading that global when it builds a
+    # kernel, the patch would do nothing and CPU and GPU bits could differ silently
+    init = inspect.unwrap(dispatcher._Kernel.__init__)  # under numba-cuda's compiler-lock decorator
+    assert "compile_cuda" in init.__code__.co_names
 
 
 def test_generated_kernels_get_fma_off_and_others_not(monkeypatch):
