@@ -9,7 +9,9 @@ that Numba places around the lane arrays passed to an inlined function; their er
 pruning from removing the pair, and the NRT calls left in the lane loop stop LLVM's loop vectoriser (measured:
 "call instruction cannot be vectorized", 27 M steps/s instead of 73 on the benchmark batch). So the kernel
 factory pastes these intrinsics in place of mathfns._bits and mathfns._from_bits in CPU code. A bit cast is
-exact, so the bits computed are those of every other backend.
+exact, so the bits computed are those of every other backend. Intrinsics exist only in compiled code: a CPU kernel
+cannot run as plain Python (NUMBA_DISABLE_JIT=1 makes the call raise); the plain-Python reference loops use
+mathfns' own `.view` versions.
 """
 from numba import types
 from numba.extending import intrinsic
