@@ -12,10 +12,11 @@ import ast
 
 import numpy as np
 
+from .functions import Function
 from .source import Constant, Imported, Paste, SourceError, _tree, python_function
 
-SLOTS = 8  # the members union_value_grad can call
-MAX_MEMBERS = SLOTS
+SLOTS = 8                # the members union_value_grad can call
+MAX_MEMBERS = SLOTS      # run.py splits a batch of more sources into unions of at most this many (tests lower it)
 
 
 def union_value_grad(x, p, g):
@@ -58,10 +59,8 @@ def union(functions):
 
 
 def _make(functions):
-    from .functions import Function  # functions.py imports kernels, which imports this module's neighbours
-
-    if not 2 <= len(functions) <= min(MAX_MEMBERS, SLOTS):
-        raise ValueError(f"functions: a union takes 2 to {MAX_MEMBERS} functions, got {len(functions)}")
+    if not 2 <= len(functions) <= SLOTS:
+        raise ValueError(f"functions: a union takes 2 to {SLOTS} functions, got {len(functions)}")
     bindings = {}
     for j in range(SLOTS):
         bindings[f"HAS_{j}"] = Constant(j < len(functions))

@@ -107,7 +107,7 @@ def test_union_refuses_one_function_or_too_many():
     with pytest.raises(ValueError, match="functions"):
         union.union([USER[1]])
     with pytest.raises(ValueError, match="functions"):
-        union.union([USER[1]] * (union.MAX_MEMBERS + 1))
+        union.union([USER[1]] * (union.SLOTS + 1))
 
 
 def test_a_mixed_batch_on_the_cuda_simulator_matches_the_cpu():
