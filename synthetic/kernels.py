@@ -184,14 +184,21 @@ def _function_bindings(fn):
     return vg, dict(getattr(fn, "bindings", {}) or {})
 
 
+def source_key(fn):
+    """What a function's kernels are compiled from: its value_grad and its bindings (hashable; functions with equal
+    keys share kernels whatever their parameters)."""
+    vg, fb = _function_bindings(fn)
+    return vg, tuple(sorted(fb.items(), key=lambda kv: kv[0]))
+
+
 _BUILT = {}
 
 
 def _memo(kind, function, *rest):
     """Key of a built kernel: generating and hashing its source costs milliseconds, so a process does it once
     per (function source, bindings, hess_norm, rule, noise, dimension, math)."""
-    vg, fb = _function_bindings(function) if function is not None else (None, {})
-    return (kind, vg, tuple(sorted(fb.items(), key=lambda kv: kv[0])), getattr(function, "hess_norm", None)) + rest
+    source = source_key(function) if function is not None else (None, ())
+    return (kind, *source, getattr(function, "hess_norm", None)) + rest
 
 
 def cpu_run_kernel(function, rule, noise, dim, math="clipcheck"):

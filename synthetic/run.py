@@ -217,10 +217,14 @@ def _groups(function, fns, n):
         return
     groups, distinct = {}, {}
     for i, f in enumerate(fns):
-        key = distinct.setdefault(id(f), (f.value_grad, tuple(sorted((k, id(v)) for k, v in f.bindings.items()))))
+        key = distinct.setdefault(id(f), kernels.source_key(f))
         groups.setdefault(key, []).append(i)
-    mergeable = [m for m in groups.values() if not union.reads_length(fns[m[0]])]
-    alone = [[m] for m in groups.values() if union.reads_length(fns[m[0]])]
+    mergeable, alone = [], []
+    for m in groups.values():
+        if union.reads_length(fns[m[0]]):
+            alone.append([m])
+        else:
+            mergeable.append(m)
     chunks = [mergeable[k:k + union.MAX_MEMBERS] for k in range(0, len(mergeable), union.MAX_MEMBERS)] + alone
     for chunk in chunks:
         rows = np.sort(np.concatenate([np.asarray(m, np.int64) for m in chunk]))

@@ -13,6 +13,7 @@ import ast
 import numpy as np
 
 from .functions import Function
+from .kernels import source_key
 from .source import Constant, Imported, Paste, SourceError, _tree, python_function
 
 SLOTS = 8                # the members union_value_grad can call
@@ -52,7 +53,7 @@ def union(functions):
     """One Function calling the value_grad of each of `functions` (2 to MAX_MEMBERS, distinct sources); its
     parameter rows are built by `row`."""
     functions = list(functions)
-    key = tuple((f.value_grad, tuple(sorted((f.bindings or {}).items(), key=lambda kv: kv[0]))) for f in functions)
+    key = tuple(source_key(f) for f in functions)
     if key not in _MADE:
         _MADE[key] = _make(functions)
     return _MADE[key]
@@ -82,10 +83,9 @@ def row(j, params, width):
 def reads_length(function):
     """Whether the function's value_grad, or a function it passes p to, reads the length of p. Conservative: a
     callee that cannot be read counts as reading it."""
-    bindings = dict(function.bindings or {})
-    key = (function.value_grad, tuple(sorted(bindings.items(), key=lambda kv: kv[0])))
+    key = source_key(function)
     if key not in _READS:  # reading sources costs milliseconds; a claim runs thousands of batches
-        _READS[key] = _reads_length(function.value_grad, 1, bindings, set())
+        _READS[key] = _reads_length(function.value_grad, 1, dict(function.bindings or {}), set())
     return _READS[key]
 
 
@@ -95,12 +95,15 @@ _READS = {}
 def _reads_length(fn, position, bindings, seen):
     try:
         fn = python_function(fn)
-        node = _tree(fn)
     except SourceError:
         return True
     if (fn, position) in seen:
         return False
     seen.add((fn, position))
+    try:
+        node = _tree(fn)
+    except SourceError:
+        return True
     if position >= len(node.args.args):
         return True
     name = node.args.args[position].arg
