@@ -74,6 +74,9 @@ def _verify_options(p):
                             "e.g. tcp://10.0.0.5:8786 (needs the dask extra and this clipcheck on every worker)")
     where.add_argument("--workers", type=_positive_int, metavar="N",
                        help="run the grid points of the long claims on a local dask cluster of N processes")
+    where.add_argument("--jobs", type=_positive_int, metavar="N",
+                       help="compute N claims at a time, each in its own local process (default: one per core; "
+                            "1: everything in this process)")
     p.add_argument("--list", action="store_true", help="list the claim ids and exit")
 
 
@@ -83,7 +86,7 @@ def _run_verify(args, guard):
     from .folder_lock import folder_lock
     from .progress import Progress
     from .report import terminal_table
-    from .verify import Hooks, prepare_out, proof_ids, remove_leftovers, select, verify
+    from .verify import Hooks, cores, prepare_out, proof_ids, remove_leftovers, select, verify
 
     if args.list:
         for c in registry():
@@ -106,8 +109,9 @@ def _run_verify(args, guard):
                 progress.say(f"verify: grid points of the long claims run on dask, {n} workers at "
                              f"{executor.client.scheduler.address}")
             hooks = Hooks(claim=progress.claim, step=progress.step, point=progress.point, notice=notice)
+            jobs = args.jobs or cores()
             rows, failed, meta, proofs = verify(args.mode, args.out, args.only, args.seed, args.use_cache,
-                                                args.with_proofs, hooks, executor)
+                                                args.with_proofs, hooks, executor, jobs)
         finished = True
     finally:
         progress.close(finished)

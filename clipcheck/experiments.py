@@ -254,9 +254,10 @@ def best_fixed_step(pair, hs):
 def refine_fixed_step(pair, hs, t_exp, t_slow, rounds=3, points=16):
     """The best fixed step by a 1-D search near h*: from the best point of the grid hs (decreasing), `rounds`
     times: `points` log-spaced steps between its two grid neighbours (the larger one never beyond h*), GD on both
-    members of the pair at all of them in one batch, and the bracket shrinks to the neighbours of the best. Every
-    run is cut at the best count so far, which changes no result (a run that reaches the cap cannot be the
-    minimum). Returns (best T, best h, the points tried as [h, T on f_exp, T on f_slow])."""
+    members of the pair at all of them, and the bracket shrinks to the neighbours of the best. Every run is cut at
+    the best count so far, and f_slow (the long runs) is run only where f_exp came in under it; neither changes a
+    result (a run that reaches the cap cannot be the minimum). Returns (best T, best h, the points tried as
+    [h, T on f_exp, T on f_slow], T on f_slow nan where it was not run)."""
     worst = np.maximum(t_exp, np.nan_to_num(t_slow, nan=np.inf))
     k = int(np.argmin(worst))
     best, best_h = float(worst[k]), float(hs[k])
@@ -267,12 +268,14 @@ def refine_fixed_step(pair, hs, t_exp, t_slow, rounds=3, points=16):
     tried = []
     for _ in range(rounds):
         h = np.geomspace(lo, hi, points + 2)[1:-1]  # the ends are known or h* itself (an unstable 2-cycle)
-        n = h.size
-        r = synthetic.run([pair.exp] * n + [pair.slow] * n, "gd", [pair.x_exp] * n + [pair.x_slow] * n, pair.eps,
-                          int(best), h=np.concatenate([h, h]))
-        t = r.t_eps()
-        w = np.maximum(t[:n], t[n:])
-        tried += [[float(a), float(b), float(c)] for a, b, c in zip(h, t[:n], t[n:])]
+        t_e = synthetic.run(pair.exp, "gd", np.full(h.size, pair.x_exp), pair.eps, int(best), h=h).t_eps()
+        t_s = np.full(h.size, np.nan)
+        under = np.flatnonzero(t_e < best)
+        if under.size:
+            t_s[under] = synthetic.run(pair.slow, "gd", np.full(under.size, pair.x_slow), pair.eps, int(best),
+                                       h=h[under]).t_eps()
+        w = np.maximum(t_e, np.nan_to_num(t_s, nan=np.inf))
+        tried += [[float(a), float(b), float(c)] for a, b, c in zip(h, t_e, t_s)]
         j = int(np.argmin(w))
         if w[j] < best:
             best, best_h = float(w[j]), float(h[j])

@@ -101,6 +101,7 @@ class Claim:
     plot: callable = None
     settings: dict = field(default_factory=dict)  # {"quick": {...}, "full": {...}}
     constants: callable = dict
+    weight: float = 1.0  # rough seconds of a cold quick run: when claims run side by side, the longest start first
 
 
 # -- upper bounds ----------------------------------------------------------------------------------------------

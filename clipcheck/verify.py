@@ -18,7 +18,7 @@ from pathlib import Path
 from clipcheck.synthetic.sweep import (DAMAGE, Store, atomic_write, damage_reason, from_json, to_json, using,
                                       writing)
 
-from . import __version__
+from . import __version__, workers
 from .claims import Row, registry
 from .errors import UsageError
 from .report import write_json, write_markdown
@@ -246,39 +246,111 @@ def remove_leftovers(folder):
 # -- the run -----------------------------------------------------------------------------------------------------
 
 def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache=True, with_proofs=True,
-           hooks=None, executor=None):
+           hooks=None, executor=None, jobs=1):
     """Run the claims --only selects; returns (rows, failed rows and proof records, meta, proof records or None).
 
-    executor: where the grid points of the long claims run (a synthetic.sweep executor; None: here)."""
+    executor: where the grid points of the long claims run (a synthetic.sweep executor; None: here).
+    jobs: how many local worker processes compute the claims and the proofs section side by side (1: all in
+    this process; ignored with an executor, whose workers run the grid points instead)."""
     hooks = hooks or Hooks()
     folder = prepare_out(out)
     selection = select(registry(), only, proof_ids(with_proofs))
+    chosen_proofs = selection.proofs(proof_ids(with_proofs))
     t0 = time.perf_counter()
+    tasks = [workers.Task(c.id, ("claim", c.id, _settings(c, mode, seed), str(folder), use_cache), c.weight)
+             for c in selection.claims]
+    if chosen_proofs:
+        tasks.append(workers.Task("proofs_check", ("proofs", chosen_proofs), PROOFS_WEIGHT))
+    if jobs > 1 and executor is None and len(tasks) > 1:
+        results = _in_workers(tasks, jobs, hooks)
+    else:
+        results = _here(tasks, folder, use_cache, hooks, executor)
     rows, timings = [], {}
-    # grid points inside a claim are stored too (also with use_cache=False), so even a long claim resumes where
-    # it stopped
-    store = Store(folder / ".cache" / f"points-{code_digest()}",
-                  on_damage=lambda path, why: hooks.notice(_damaged(path, why)), reuse=use_cache)
-    with using(store, hooks.point, executor):
-        for claim in selection.claims:
-            hooks.claim(claim.id)
-            claim_rows, timings[claim.id] = run_claim(claim, _settings(claim, mode, seed), folder, use_cache,
-                                                      hooks.notice)
-            rows += selection.rows(claim, claim_rows)
-    proofs, proofs_md = None, ""
-    if with_proofs:
-        hooks.step("proofs_check")
-        proofs, proofs_md = _proofs(selection)
+    for claim, (claim_rows, timings[claim.id]) in zip(selection.claims, results):
+        rows += selection.rows(claim, claim_rows)
+    proofs, proofs_md = results[-1] if chosen_proofs else (None, "")
     rows += [_finding_row(p) for p in (proofs or []) if p.verdict == "finding"]
     failed = [r for r in rows if r.failed] + [p for p in (proofs or []) if not p.passed]
     hooks.step("report")
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed, "only": only,
             "settings": {c.id: _settings(c, mode, seed) for c in selection.claims}, "claim_seconds": timings,
-            "elapsed_s": time.perf_counter() - t0, "versions": {**versions(), "code_digest": code_digest()}}
+            "elapsed_s": time.perf_counter() - t0, "jobs": jobs if len(tasks) > 1 and executor is None else 1,
+            "versions": {**versions(), "code_digest": code_digest()}}
     write_json(folder / "report.json", meta, rows, proofs)
     write_markdown(folder / "report.md", meta, rows, failed, proofs_md)
     return rows, failed, meta, proofs
+
+
+# rough seconds of the proofs section (the claims carry their own weight): the longest tasks start first
+PROOFS_WEIGHT = 12.0
+
+
+def _point_store(folder, use_cache, notice):
+    # grid points inside a claim are stored too (also with use_cache=False), so even a long claim resumes where
+    # it stopped
+    return Store(Path(folder) / ".cache" / f"points-{code_digest()}",
+                 on_damage=lambda path, why: notice(_damaged(path, why)), reuse=use_cache)
+
+
+def _task(payload, notice=_nothing, point=None, executor=None):
+    """Compute one task of a verify: ("claim", id, settings, folder, use_cache) -> (rows, seconds), or
+    ("proofs", item ids) -> (records, markdown)."""
+    if payload[0] == "proofs":
+        return _proofs(payload[1])
+    _, claim_id, settings, folder, use_cache = payload
+    claim = next(c for c in registry() if c.id == claim_id)
+    with using(_point_store(folder, use_cache, notice), point, executor):
+        return run_claim(claim, settings, folder, use_cache, notice)
+
+
+def _here(tasks, folder, use_cache, hooks, executor):
+    results = []
+    for task in tasks:
+        if task.payload[0] == "claim":
+            hooks.claim(task.label)
+        else:
+            hooks.step(task.label)
+        results.append(_task(task.payload, hooks.notice, hooks.point, executor))
+    return results
+
+
+def _in_workers(tasks, jobs, hooks):
+    """The tasks on `jobs` worker processes (clipcheck.workers), longest first; their progress and notices reach
+    `hooks` here. Each worker runs its kernels on its share of the cores."""
+    def started(task):
+        (hooks.claim if task.payload[0] == "claim" else hooks.step)(task.label)
+
+    def heard(kind, *event):
+        if kind == "point" and hooks.point is not None:
+            hooks.point(*event)
+        elif kind == "notice":
+            hooks.notice(*event)
+
+    threads = max(1, cores() // jobs)
+    env = {"NUMBA_NUM_THREADS": str(min(threads, int(os.environ.get("NUMBA_NUM_THREADS", threads))))}
+    return workers.run(tasks, jobs, _task_in_worker, started, heard,
+                       setup=functools.partial(_adopt_constants, theory_constants()), env=env)
+
+
+def _task_in_worker(payload, emit):
+    return _task(payload, functools.partial(emit, "notice"), functools.partial(emit, "point"))
+
+
+def _adopt_constants(constants):
+    """In a worker: the parent's theory constants (a test, or a user checking a false constant, may have moved
+    one; the worker imported the original values)."""
+    for name, value in constants.items():
+        module, attr = name.rsplit(".", 1)
+        setattr(importlib.import_module(module), attr, value)
+
+
+def cores():
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def proof_ids(with_proofs=True):
@@ -289,14 +361,11 @@ def proof_ids(with_proofs=True):
     return proofs_check.item_ids()
 
 
-def _proofs(selection):
-    """The proofs_check records --only asks for (None when it asks for none) and their section of report.md."""
+def _proofs(chosen):
+    """The records of the proofs_check items `chosen` and their section of report.md."""
     from clipcheck import proofs_check
 
     from . import cmd_proofs
-    chosen = selection.proofs(proofs_check.item_ids())
-    if not chosen:
-        return None, ""
     records = [r for r in proofs_check.run_all(quick=True, only=chosen) if r.id in chosen]
     return records, cmd_proofs.records_to_markdown(records)
 

@@ -60,7 +60,7 @@ def test_interrupt_swallowed_on_its_way_still_stops_the_run_with_130(tmp_path, c
 
     monkeypatch.setattr(experiments, "ngd_equiv", swallowing)
     monkeypatch.setattr(experiments, "fact_m", lambda s: ran.append("FACT-M") or real_fact(s))
-    code = cli.main(["verify", "--only", "NGD-equiv,FACT-M", "--no-proofs", "--out", str(tmp_path)])
+    code = cli.main(["verify", "--only", "NGD-equiv,FACT-M", "--no-proofs", "--jobs", "1", "--out", str(tmp_path)])
     assert _interrupted(code, capsys.readouterr().err)
     assert ran == ["NGD-equiv"]
     assert list((tmp_path / ".cache").glob("NGD-equiv-*.json"))  # the claim that finished is kept

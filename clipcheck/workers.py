@@ -1,0 +1,194 @@
+"""Independent tasks (the claims of one verify) on a few local worker processes, longest first.
+
+Why processes: most of a cold verify is Numba compiling, which holds the GIL, so only processes use the second
+core. Why not concurrent.futures: a Ctrl-C must stop everything within a second and keep what finished, and a
+worker that dies must be named by the task it was running. So each worker has its own pipe; the parent hands out
+one task at a time (the next longest to whichever worker is free), relays the worker's progress events to the
+caller's hooks in the main thread, and on any way out (Ctrl-C, an error) terminates the workers.
+
+The workers are spawned, not forked: Numba's OpenMP threading layer does not survive fork. They are born with
+SIGINT blocked and then ignore it (a Ctrl-C in the terminal reaches the whole process group: the parent alone
+decides what it means), and they die with the parent (Linux: PR_SET_PDEATHSIG). A worker killed mid-task loses
+only that task's unfinished part: results are written through synthetic.sweep.atomic_write, whole or not at all.
+"""
+import contextlib
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import traceback
+from dataclasses import dataclass
+
+POLL_S = 0.2  # how often the parent wakes to see whether a worker died without a word
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended while it was running a task (killed, out of memory, a crash in compiled code)."""
+
+
+class RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker (attached as the cause of the exception re-raised)."""
+
+    def __str__(self):
+        return self.args[0]
+
+
+@dataclass
+class Task:
+    """One unit of work: `label` names it in errors and progress, `weight` orders the tasks (largest first),
+    `payload` goes to the worker's function."""
+
+    label: str
+    payload: object
+    weight: float = 1.0
+
+
+def run(tasks, jobs, work, on_start=None, on_event=None, setup=None, env=None):
+    """[work(task.payload, emit) for task in tasks], computed on `jobs` worker processes.
+
+    work: a module-level function (it is pickled by reference) run in a worker; emit(*event) sends an event to the
+    parent, where on_event(*event) hears it, in the main thread. on_start(task) hears of a task when it is handed
+    out. setup: a picklable callable (a module-level function, or a functools.partial of one) called once in
+    each worker before its first task.
+    env: environment variables the workers start with (e.g. the number of Numba threads).
+    An exception in a task is raised again here, with the worker's traceback as its cause; a worker that dies
+    raises WorkerDied. Either way, and on KeyboardInterrupt, every worker is terminated before this returns."""
+    results = [None] * len(tasks)
+    order = sorted(range(len(tasks)), key=lambda i: -tasks[i].weight)
+    ctx = multiprocessing.get_context("spawn")
+    busy = {}  # connection -> (process, index of its task)
+    try:
+        for _ in range(max(1, min(jobs, len(tasks)))):
+            parent_end, child_end = ctx.Pipe()
+            process = ctx.Process(target=_worker, args=(child_end, work, setup), daemon=True,
+                                  name="clipcheck-worker")
+            with _sigint_blocked(), _environment(env or {}):
+                process.start()  # born with SIGINT blocked: see _worker
+            child_end.close()
+            busy[parent_end] = (process, None)
+        for conn in list(busy):
+            _hand_out(conn, busy, order, tasks, on_start)
+        while True:
+            working = [conn for conn, (_, index) in busy.items() if index is not None]
+            if not working:
+                return results
+            for conn in multiprocessing.connection.wait(working, timeout=POLL_S):
+                process, index = busy[conn]
+                try:
+                    kind, *body = conn.recv()
+                except (EOFError, OSError):
+                    process.join(1.0)
+                    raise WorkerDied(f"the worker process running {tasks[index].label} died (exit code "
+                                     f"{process.exitcode})") from None
+                if kind == "event":
+                    if on_event is not None:
+                        on_event(*body)
+                elif kind == "done":
+                    results[index] = body[0]
+                    _hand_out(conn, busy, order, tasks, on_start)
+                else:  # "error"
+                    exc, text = body
+                    raise exc from RemoteTraceback(f"in the worker running {tasks[index].label}:\n{text}")
+            for conn, (process, index) in busy.items():
+                if index is not None and not process.is_alive() and not conn.poll():
+                    raise WorkerDied(f"the worker process running {tasks[index].label} died (exit code "
+                                     f"{process.exitcode})")
+    finally:
+        _stop(busy)
+
+
+def _hand_out(conn, busy, order, tasks, on_start):
+    process, _ = busy[conn]
+    if not order:
+        busy[conn] = (process, None)
+        conn.send(("stop",))  # no more work: the worker returns
+        return
+    index = order.pop(0)
+    busy[conn] = (process, index)
+    if on_start is not None:
+        on_start(tasks[index])
+    conn.send(("task", tasks[index].payload))
+
+
+def _stop(busy):
+    """Terminate every worker (SIGTERM, then SIGKILL after a second) and wait for them."""
+    for conn, (process, _) in busy.items():
+        if process.is_alive():
+            process.terminate()
+    for conn, (process, _) in busy.items():
+        process.join(1.0)
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
+        conn.close()
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Hold SIGINT back while a worker is started: the worker inherits the blocked mask across fork and exec, so a
+    Ctrl-C can never reach it before it ignores SIGINT; here the held signal is delivered when the block ends, so
+    it is not lost."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextlib.contextmanager
+def _environment(values):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _die_with_parent():
+    """Linux: have the kernel kill this process when its parent ends (also when the parent is killed itself)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+            if os.getppid() == 1:  # the parent ended before the line above
+                os._exit(1)
+
+
+def _worker(conn, work, setup):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # discards a Ctrl-C held back since birth
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _die_with_parent()
+    if setup is not None:
+        setup()
+
+    def emit(*event):
+        conn.send(("event", *event))
+
+    while True:
+        try:
+            kind, *payload = conn.recv()
+        except (EOFError, OSError):
+            return  # the parent is gone
+        if kind == "stop":
+            return
+        try:
+            result = work(payload[0], emit)
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent, which decides
+            text = traceback.format_exc()
+            try:
+                conn.send(("error", exc, text))
+            except Exception:  # the exception does not pickle: send its text
+                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), text))
+            continue
+        conn.send(("done", result))
