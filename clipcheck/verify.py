@@ -330,19 +330,33 @@ def _in_workers(tasks, jobs, hooks):
     threads = max(1, cores() // jobs)
     env = {"NUMBA_NUM_THREADS": str(min(threads, int(os.environ.get("NUMBA_NUM_THREADS", threads))))}
     return workers.run(tasks, jobs, _task_in_worker, started, heard,
-                       setup=functools.partial(_adopt_constants, theory_constants()), env=env)
+                       setup=functools.partial(_adopt_constants, theory_constants(), _module_numbers()), env=env)
 
 
 def _task_in_worker(payload, emit):
     return _task(payload, functools.partial(emit, "notice"), functools.partial(emit, "point"))
 
 
-def _adopt_constants(constants):
+def _module_numbers():
+    """The upper-case numbers of the clipcheck modules loaded here, e.g. upper.BUDGET_CAP (a test may have moved
+    one, and a worker imports the original values)."""
+    return {f"{name}.{k}": v for name, module in list(sys.modules.items())
+            if module is not None and name.startswith("clipcheck.")
+            for k, v in list(vars(module).items()) if k.isupper() and type(v) in (int, float)}
+
+
+def _adopt_constants(constants, numbers=None):
     """In a worker: the parent's theory constants (a test, or a user checking a false constant, may have moved
-    one; the worker imported the original values)."""
+    one; the worker imported the original values), and its module numbers where the worker has that module loaded
+    (the claims' own modules are, by unpickling _task_in_worker; a module a claim imports later, and a function
+    patched in the parent, are not handed over: a test that moves those runs verify with jobs=1)."""
     for name, value in constants.items():
         module, attr = name.rsplit(".", 1)
         setattr(importlib.import_module(module), attr, value)
+    for name, value in (numbers or {}).items():
+        module, attr = name.rsplit(".", 1)
+        if module in sys.modules:
+            setattr(sys.modules[module], attr, value)
 
 
 def cores():

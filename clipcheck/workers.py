@@ -8,7 +8,8 @@ caller's hooks in the main thread, and on any way out (Ctrl-C, an error) termina
 
 The workers are spawned, not forked: Numba's OpenMP threading layer does not survive fork. They are born with
 SIGINT blocked and then ignore it (a Ctrl-C in the terminal reaches the whole process group: the parent alone
-decides what it means), and they die with the parent (Linux: PR_SET_PDEATHSIG). A worker killed mid-task loses
+decides what it means), and they die with the parent (Linux: PR_SET_PDEATHSIG; elsewhere at their next message
+to it). Whatever a worker sends back is checked to load in the parent first. A worker killed mid-task loses
 only that task's unfinished part: results are written through synthetic.sweep.atomic_write, whole or not at all.
 """
 import contextlib
@@ -18,8 +19,10 @@ import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 
 POLL_S = 0.2  # how often the parent wakes to see whether a worker died without a word
 
@@ -62,12 +65,12 @@ def run(tasks, jobs, work, on_start=None, on_event=None, setup=None, env=None):
     try:
         for _ in range(max(1, min(jobs, len(tasks)))):
             parent_end, child_end = ctx.Pipe()
-            process = ctx.Process(target=_worker, args=(child_end, work, setup), daemon=True,
+            process = ctx.Process(target=_worker, args=(child_end, work, setup, os.getpid()), daemon=True,
                                   name="clipcheck-worker")
-            with _sigint_blocked(), _environment(env or {}):
+            with _starting(), _environment(env or {}):
                 process.start()  # born with SIGINT blocked: see _worker
+                busy[parent_end] = (process, None)  # known to _stop before any Ctrl-C can surface
             child_end.close()
-            busy[parent_end] = (process, None)
         for conn in list(busy):
             _hand_out(conn, busy, order, tasks, on_start)
         while True:
@@ -126,18 +129,27 @@ def _stop(busy):
 
 
 @contextlib.contextmanager
-def _sigint_blocked():
-    """Hold SIGINT back while a worker is started: the worker inherits the blocked mask across fork and exec, so a
-    Ctrl-C can never reach it before it ignores SIGINT; here the held signal is delivered when the block ends, so
-    it is not lost."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+def _starting():
+    """While a worker starts: SIGINT blocked in this thread, so that the worker inherits the blocked mask across fork
+    and exec and a Ctrl-C can never reach it before it ignores SIGINT; and a KeyboardInterrupt held back until the
+    block is done. Python runs its SIGINT handler in the main thread even when another thread (the CLI's watchdog)
+    took the signal, so without that a KeyboardInterrupt raised inside start() would leave a worker nobody
+    terminates, or one whose start-up data is cut short and which prints a traceback."""
+    held = []
+    here = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if here else None
+    if previous is not None:  # None: a handler installed outside Python, left alone
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a SIGINT held by the mask is delivered here
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+            if held:
+                signal.raise_signal(signal.SIGINT)  # to the handler that was there: it decides what it means
 
 
 @contextlib.contextmanager
@@ -154,26 +166,60 @@ def _environment(values):
                 os.environ[k] = v
 
 
-def _die_with_parent():
+def _die_with_parent(parent_pid):
     """Linux: have the kernel kill this process when its parent ends (also when the parent is killed itself)."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-            if os.getppid() == 1:  # the parent ended before the line above
+            if os.getppid() != parent_pid:  # the parent ended before the line above (adopted by init or a reaper)
                 os._exit(1)
 
 
-def _worker(conn, work, setup):
+def _send(conn, data):
+    """Bytes to the parent; a parent that is gone (no PR_SET_PDEATHSIG on macOS or Windows; on Linux the kernel
+    closes a dead parent's pipes before it sends the death signal) ends this worker at once and quietly: no
+    traceback on the user's terminal, no more work written into the report folder."""
+    try:
+        conn.send_bytes(data)
+    except OSError:
+        os._exit(1)
+
+
+def _packed(message):
+    """(`message` pickled, None), or (None, the traceback of why not) when it does not pickle or its pickle does not
+    load again (an exception whose __init__ takes other arguments than its args): that would fail in the parent's
+    recv, far from its cause and without the task's name."""
+    try:
+        data = ForkingPickler.dumps(message)
+        ForkingPickler.loads(data)
+        return data, None
+    except Exception:  # noqa: BLE001 - whatever pickle raises, the message cannot travel
+        return None, traceback.format_exc()
+
+
+def _reply(reply):
+    """A ("done", result) or ("error", exception, traceback text) message, as bytes that load in the parent."""
+    data, problem = _packed(reply)
+    if data is not None:
+        return data
+    if reply[0] == "error":  # the exception does not travel: its type, text and traceback do
+        _, exc, text = reply
+        return ForkingPickler.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), text))
+    return ForkingPickler.dumps(("error", RuntimeError(f"the task's result ({type(reply[1]).__name__}) cannot be "
+                                                       "sent to the parent process"), problem))
+
+
+def _worker(conn, work, setup, parent_pid):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # discards a Ctrl-C held back since birth
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _die_with_parent()
+    _die_with_parent(parent_pid)
     if setup is not None:
         setup()
 
     def emit(*event):
-        conn.send(("event", *event))
+        _send(conn, ForkingPickler.dumps(("event", *event)))
 
     while True:
         try:
@@ -183,12 +229,7 @@ def _worker(conn, work, setup):
         if kind == "stop":
             return
         try:
-            result = work(payload[0], emit)
+            reply = ("done", work(payload[0], emit))
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent, which decides
-            text = traceback.format_exc()
-            try:
-                conn.send(("error", exc, text))
-            except Exception:  # the exception does not pickle: send its text
-                conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}"), text))
-            continue
-        conn.send(("done", result))
+            reply = ("error", exc, traceback.format_exc())
+        _send(conn, _reply(reply))

@@ -54,3 +54,15 @@ def test_jobs_and_a_dask_cluster_exclude_each_other(tmp_path, capsys):
         assert stop.code == cli.EXIT_USAGE and "--jobs" in capsys.readouterr().err
     else:
         raise AssertionError("--jobs with --workers was accepted")
+
+
+def test_a_module_constant_moved_in_this_process_reaches_the_workers(tmp_path, monkeypatch):
+    # not a theory constant: upper.BUDGET_CAP (test_cli moves it with one claim, which runs in this process). With
+    # every run cut at 10 steps the slopes stop far below their bounds: no verdict either way (see test_cli)
+    from clipcheck import upper
+    monkeypatch.setattr(upper, "BUDGET_CAP", 10)
+    code = cli.main(["verify", "--only", "CLASSIC-GD,NGD-equiv", "--no-proofs", "--no-cache", "--jobs", "2",
+                     "--out", str(tmp_path)])
+    rows = {c["id"]: c for c in json.loads((tmp_path / "report.json").read_text())["claims"]}
+    classic = [r for i, r in rows.items() if i.startswith("CLASSIC-GD")]
+    assert classic and all(r["verdict"].startswith("inconclusive") for r in classic) and code == cli.EXIT_OK
