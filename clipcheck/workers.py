@@ -62,6 +62,7 @@ def run(tasks, jobs, work, on_start=None, on_event=None, setup=None, env=None):
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i].weight)
     ctx = multiprocessing.get_context("spawn")
     busy = {}  # connection -> (process, index of its task)
+    _start_resource_tracker()
     try:
         for _ in range(max(1, min(jobs, len(tasks)))):
             parent_end, child_end = ctx.Pipe()
@@ -126,6 +127,16 @@ def _stop(busy):
             process.kill()
             process.join(1.0)
         conn.close()
+
+
+def _start_resource_tracker():
+    """Start multiprocessing's resource tracker now, before _starting blocks SIGINT: the first spawn of a process
+    starts it, and starting it unblocks SIGINT in this thread (multiprocessing.resource_tracker.ensure_running),
+    so the first worker would be born with SIGINT deliverable, and a Ctrl-C while it imports would print a
+    KeyboardInterrupt traceback."""
+    if os.name == "posix":
+        from multiprocessing import resource_tracker
+        resource_tracker.ensure_running()
 
 
 @contextlib.contextmanager

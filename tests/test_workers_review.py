@@ -110,3 +110,68 @@ def test_a_worker_whose_parent_is_gone_ends_quietly():
     # sends the death signal: a worker must then end without printing a traceback on the user's terminal
     p = subprocess.run([sys.executable, "-c", WORKER_WITHOUT_PARENT], capture_output=True, text=True, timeout=120)
     assert "Traceback" not in p.stderr, p.stderr
+
+
+def _in_session(sid):
+    """Pids of the live (not zombie) processes of session `sid` (Linux /proc: field 6 of stat is the session)."""
+    pids = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                fields = open(f"/proc/{stat}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                pids.append(int(stat))
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("after_s", [0.0, 1.0])  # workers still importing; inside the claims (CLASSIC-GD: seconds)
+def test_a_ctrl_c_to_the_whole_process_group_exits_130_and_leaves_no_process(tmp_path, after_s):
+    # what a terminal does: SIGINT to the parent and its workers at once
+    p = subprocess.Popen([sys.executable, "-m", "clipcheck", "verify", "--only", "CLASSIC-GD,NGD-bound,FACT-M",
+                          "--no-proofs", "--no-cache", "--jobs", "2", "--out", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        first = p.stderr.readline()  # the first claim was handed out: the workers are up
+        assert "verify: " in first, first
+        time.sleep(after_s)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+        assert p.returncode == 130, first + err
+        assert "interrupted; finished work is kept" in err and "Traceback" not in err, first + err
+        deadline = time.monotonic() + 5.0  # the kernel reaps the killed workers at once; 5 s: a loaded machine
+        while _in_session(p.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _in_session(p.pid) == []
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+
+
+BORN_MASK = '''
+import signal
+BLOCKED = signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # at import: in a worker, before _worker
+
+
+def work(payload, emit):
+    return BLOCKED
+'''
+
+FRESH_PARENT = """
+import bornmask
+from clipcheck import workers
+print(workers.run([workers.Task("a", 0), workers.Task("b", 0)], 2, bornmask.work))
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="no signal masks on this platform")
+def test_every_worker_is_born_with_sigint_blocked(tmp_path):
+    # a worker imports for seconds before it can ignore SIGINT: a Ctrl-C then would print a KeyboardInterrupt
+    # traceback. The first spawn of a process starts multiprocessing's resource tracker, which unblocks SIGINT in
+    # the parent; a fresh parent, so that this is the first spawn
+    (tmp_path / "bornmask.py").write_text(BORN_MASK)
+    p = subprocess.run([sys.executable, "-c", FRESH_PARENT], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])})
+    assert p.stdout.strip() == "[True, True]", p.stderr
