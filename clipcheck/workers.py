@@ -8,8 +8,8 @@ caller's hooks in the main thread, and on any way out (Ctrl-C, an error) termina
 
 The workers are spawned, not forked: Numba's OpenMP threading layer does not survive fork. They are born with
 SIGINT blocked and then ignore it (a Ctrl-C in the terminal reaches the whole process group: the parent alone
-decides what it means), and they die with the parent (Linux: PR_SET_PDEATHSIG; elsewhere at their next message
-to it). Whatever a worker sends back is checked to load in the parent first. A worker killed mid-task loses
+decides what it means), and they die with the parent (Linux: PR_SET_PDEATHSIG; everywhere: a thread that
+watches the parent's sentinel). Whatever a worker sends back is checked to load in the parent first. A worker killed mid-task loses
 only that task's unfinished part: results are written through synthetic.sweep.atomic_write, whole or not at all.
 """
 import contextlib
@@ -187,6 +187,14 @@ def _die_with_parent(parent_pid):
                 os._exit(1)
 
 
+def _end_with_parent():
+    """Everywhere (no PR_SET_PDEATHSIG on macOS or Windows, and a parent killed outright runs no clean-up): end this
+    worker as soon as its parent has ended, so that it writes nothing more into a report folder the parent no
+    longer holds. The parent's sentinel is readable once the parent is gone."""
+    multiprocessing.parent_process().join()
+    os._exit(1)
+
+
 def _send(conn, data):
     """Bytes to the parent; a parent that is gone (no PR_SET_PDEATHSIG on macOS or Windows; on Linux the kernel
     closes a dead parent's pipes before it sends the death signal) ends this worker at once and quietly: no
@@ -226,6 +234,7 @@ def _worker(conn, work, setup, parent_pid):
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent_pid)
+    threading.Thread(target=_end_with_parent, name="clipcheck-parent-watch", daemon=True).start()
     if setup is not None:
         setup()
 

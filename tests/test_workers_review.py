@@ -175,3 +175,56 @@ def test_every_worker_is_born_with_sigint_blocked(tmp_path):
     p = subprocess.run([sys.executable, "-c", FRESH_PARENT], capture_output=True, text=True, timeout=120,
                        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])})
     assert p.stdout.strip() == "[True, True]", p.stderr
+
+
+NO_PDEATHSIG = '''
+import ctypes, os, time
+
+
+def no_death_signal():
+    ctypes.CDLL(None).prctl(1, 0)  # PR_SET_PDEATHSIG 0: a worker as on macOS or Windows
+
+
+def pid_then_sleep(payload, emit):
+    emit(os.getpid())
+    time.sleep(payload)
+'''
+
+PARENT_TO_KILL = """
+import orphan
+from clipcheck import workers
+workers.run([workers.Task("a", 60.0)], 1, orphan.pid_then_sleep, on_event=lambda pid: print(pid, flush=True),
+            setup=orphan.no_death_signal)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="switches off PR_SET_PDEATHSIG")
+def test_a_worker_ends_when_its_parent_is_killed_even_without_a_death_signal(tmp_path):
+    # the parent killed outright (or ended by the CLI's watchdog) runs no clean-up: a worker left running would go
+    # on writing into the report folder, whose lock the parent no longer holds
+    (tmp_path / "orphan.py").write_text(NO_PDEATHSIG)
+    p = subprocess.Popen([sys.executable, "-c", PARENT_TO_KILL], stdout=subprocess.PIPE, text=True,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])})
+    worker = int(p.stdout.readline())
+    try:
+        p.kill()
+        p.wait()
+        assert _gone_orphan(worker), "the worker outlived its parent"
+    finally:
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+def _gone_orphan(pid, within=5.0):
+    """Whether `pid` (adopted by init or a subreaper once its parent died, so not ours to reap) has ended within
+    `within` seconds (generous: a loaded machine); a zombie counts as ended."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.05)
+    return False
