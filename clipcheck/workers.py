@@ -187,11 +187,11 @@ def _die_with_parent(parent_pid):
                 os._exit(1)
 
 
-def _end_with_parent():
+def _end_with(parent):
     """Everywhere (no PR_SET_PDEATHSIG on macOS or Windows, and a parent killed outright runs no clean-up): end this
     worker as soon as its parent has ended, so that it writes nothing more into a report folder the parent no
     longer holds. The parent's sentinel is readable once the parent is gone."""
-    multiprocessing.parent_process().join()
+    parent.join()
     os._exit(1)
 
 
@@ -234,7 +234,9 @@ def _worker(conn, work, setup, parent_pid):
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent(parent_pid)
-    threading.Thread(target=_end_with_parent, name="clipcheck-parent-watch", daemon=True).start()
+    parent = multiprocessing.parent_process()  # None only when _worker is called outside a spawned process
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="clipcheck-parent-watch", daemon=True).start()
     if setup is not None:
         setup()
 
