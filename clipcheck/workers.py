@@ -9,8 +9,9 @@ caller's hooks in the main thread, and on any way out (Ctrl-C, an error) termina
 The workers are spawned, not forked: Numba's OpenMP threading layer does not survive fork. They are born with
 SIGINT blocked and then ignore it (a Ctrl-C in the terminal reaches the whole process group: the parent alone
 decides what it means), and they die with the parent (Linux: PR_SET_PDEATHSIG; everywhere: a thread that
-watches the parent's sentinel). Whatever a worker sends back is checked to load in the parent first. A worker killed mid-task loses
-only that task's unfinished part: results are written through synthetic.sweep.atomic_write, whole or not at all.
+watches the parent's sentinel). What a worker sends back is checked to load in the parent first. A worker killed
+mid-task loses only that task's unfinished part: results are written through synthetic.sweep.atomic_write, whole
+or not at all.
 """
 import contextlib
 import ctypes

@@ -3,6 +3,7 @@ does not travel, a Ctrl-C during worker start-up, and a worker whose parent is g
 traceback on the terminal and no process left behind; issue 8's workers must give the report of one process.
 
 The work functions are module-level: a spawned worker imports this module to find them."""
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -146,7 +147,7 @@ def test_a_ctrl_c_to_the_whole_process_group_exits_130_and_leaves_no_process(tmp
             time.sleep(0.05)
         assert _in_session(p.pid) == []
     finally:
-        with __import__("contextlib").suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(p.pid, signal.SIGKILL)
 
 
@@ -211,7 +212,7 @@ def test_a_worker_ends_when_its_parent_is_killed_even_without_a_death_signal(tmp
         p.wait()
         assert _gone_orphan(worker), "the worker outlived its parent"
     finally:
-        with __import__("contextlib").suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):
             os.kill(worker, signal.SIGKILL)
 
 
