@@ -256,7 +256,9 @@ def refine_fixed_step(pair, hs, t_exp, t_slow, rounds=3, points=16):
     times: `points` log-spaced steps between its two grid neighbours (the larger one never beyond h*), GD on both
     members of the pair at all of them, and the bracket shrinks to the neighbours of the best. Every run is cut at
     the best count so far, and f_slow (the long runs) is run only where f_exp came in under it; neither changes a
-    result (a run that reaches the cap cannot be the minimum). Returns (best T, best h, the points tried as
+    result (a run that reaches the cap cannot be the minimum). The two members run as two batches, not one: a
+    batch of two functions runs a union kernel, which branches on the member in the lane loop and took 3x as long
+    per step here (synthetic/union.py). Returns (best T, best h, the points tried as
     [h, T on f_exp, T on f_slow], T on f_slow nan where it was not run)."""
     worst = np.maximum(t_exp, np.nan_to_num(t_slow, nan=np.inf))
     k = int(np.argmin(worst))

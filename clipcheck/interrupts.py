@@ -32,6 +32,7 @@ class InterruptGuard:
         self.message, self.grace = message, self.GRACE if grace is None else grace
         self.newline_first, self.ignore_after = newline_first, ignore_after
         self.interrupted = threading.Event()
+        self._raised = False  # the handler's own flag: the watchdog may set `interrupted` before the handler runs
         self._stopped = threading.Event()
         self._installed = False
 
@@ -59,9 +60,9 @@ class InterruptGuard:
         return False
 
     def _on_sigint(self, signum, frame):
-        first = not self.interrupted.is_set()
         self.interrupted.set()
-        if first:  # later ones would only break the way out
+        if not self._raised:  # later ones would only break the way out
+            self._raised = True
             raise KeyboardInterrupt
 
     def _on_unraisable(self, unraisable):

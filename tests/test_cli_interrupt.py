@@ -103,6 +103,18 @@ def test_interrupt_landing_in_a_weakref_callback_prints_no_traceback(monkeypatch
     del ref, ref2
 
 
+def test_the_handler_raises_even_when_the_watchdog_saw_the_signal_first():
+    # the watchdog thread reads the wakeup fd and sets `interrupted`, possibly before Python runs the handler in the
+    # main thread: the handler must still raise (once), or the run goes on until the watchdog's hard exit
+    from clipcheck.interrupts import InterruptGuard
+
+    with InterruptGuard("unused") as guard:
+        guard.interrupted.set()  # what the watchdog does on reading the signal
+        with pytest.raises(KeyboardInterrupt):
+            guard._on_sigint(signal.SIGINT, None)
+        guard._on_sigint(signal.SIGINT, None)  # a second Ctrl-C would only break the way out
+
+
 def test_interrupt_while_writing_the_report_exits_130_and_leaves_no_half_report(tmp_path, capsys, monkeypatch):
     from clipcheck import verify
 
@@ -117,10 +129,15 @@ def test_interrupt_while_writing_the_report_exits_130_and_leaves_no_half_report(
 
 
 WATCHDOG_SCRIPT = """
-import hashlib
+import hashlib, threading, time
 from clipcheck.interrupts import InterruptGuard
-with InterruptGuard("stopped by the watchdog", grace=0.5):
+
+def ready():
+    time.sleep(1.0)  # "ready" only once the main thread is inside the C call (a SIGINT before it is no test)
     print("ready", flush=True)
+
+with InterruptGuard("stopped by the watchdog", grace=0.5):
+    threading.Thread(target=ready, daemon=True).start()
     # stands in for a Numba parallel kernel: C code that releases the GIL and never looks at signals (minutes)
     hashlib.pbkdf2_hmac("sha256", b"key", b"salt", 10**9)
     print("kernel returned", flush=True)
