@@ -4,6 +4,10 @@ Instances whose functions share one value_grad source (e.g. f_exp with different
 one parameter row each; a batch mixing sources runs one kernel per source. Kernels run in slices of bounded work
 (SLICE_STEPS instance-steps on the CPU), so Ctrl-C is honoured between slices, within about a second: the run
 stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
+
+Packing costs little Python per call (issue 12 asks <= 2 ms per 200,000 instances; bench/bench_runner.py prints
+it): an argument given as a scalar is passed to the kernels as one row shared by all instances (lanes.row), not
+copied per instance, and the work of a call is proportional to the arrays it must return.
 """
 import math
 import signal
@@ -29,24 +33,26 @@ SLICE_STEPS = 2**24       # instance-steps per CPU slice: about 0.1 s of work on
 
 
 def _per_instance(name, value, n, *, positive=False, nonnegative=False):
+    """value as floats: one entry per instance, or one entry shared by all when given as a scalar."""
     arr = as_finite(name, value)
     if positive and np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0, got {value!r}")
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got {value!r}")
     if arr.ndim == 0:
-        return np.full(n, float(arr))
+        return arr.reshape(1)
     if arr.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
     return arr.astype(float)
 
 
 def _integers(name, value, n, low, high):
+    """value as int64: one entry per instance, or one entry shared by all when given as a scalar."""
     arr = strict_number(name, value)
     if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < low) or np.any(arr > high):
         raise ValueError(f"{name} must be integers in [{low}, {high}], got {value!r}")
     if arr.ndim == 0:
-        return np.full(n, int(arr), np.int64)
+        return np.array([int(arr)], np.int64)
     if arr.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
     return np.array([int(v) for v in arr.tolist()], np.int64) if arr.dtype.kind == "f" else arr.astype(np.int64)
@@ -140,16 +146,17 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     choice("stop", stop, tuple(STOPS))
     rule = R.get(rule)
     model = N.get(noise)
-    first = function if isinstance(function, Function) else next(iter(function), None)
-    X0 = _points(x0, first)
+    single = isinstance(function, Function)
+    first = function if single else next(iter(function), None)
+    X0 = _points(x0, first)  # a new array: the run's iterates are updated in it
     n, dim = X0.shape
-    fns = _functions(function, n)
-    for f in ([function] if isinstance(function, Function) else fns):
+    fns = function if single else _functions(function, n)  # one Function, or one per instance
+    for f in ([function] if single else fns):
         if f.dim is not None and f.dim != dim:
             raise ValueError(f"x0: {f.name} is a function of R^{f.dim}, got points of R^{dim}")
     if dim == 1:  # radial lifts run as their profile on the line: the same numbers, less arithmetic
-        function = function.on_dim(1) if isinstance(function, Function) else [f.on_dim(1) for f in fns]
-        fns = _functions(function, n)
+        function = function.on_dim(1) if single else [f.on_dim(1) for f in fns]
+        fns = function if single else _functions(function, n)
     budgets = _integers("max_iter", max_iter, n, 1, MAX_ITER)
     eps_arr = _per_instance("eps", eps, n, positive=True)
     tau_arr = _per_instance("tau", tau, n, nonnegative=True)
@@ -159,27 +166,33 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     if not model and noise_params:
         raise ValueError("noise_params: given without a noise model")
     seeds = _integers("seed", seed, n, 0, 2**63 - 1)
-    streams = np.arange(n, dtype=np.int64) if streams is None else _integers("streams", streams, n, 0, 2**63 - 1)
-    values = rule.values(rule_params, tau=tau_arr if model else np.zeros(n))
-    Q = np.zeros((n, max(len(values), 1)))
-    for j, v in enumerate(values):
-        Q[:, j] = _per_instance(rule.param_names[j], v, n)
-    f_star = np.full(n, function.f_star) if isinstance(function, Function) else np.array([f.f_star for f in fns])
+    if streams is not None:
+        streams = _integers("streams", streams, n, 0, 2**63 - 1)
+    else:  # streams 0..n-1; without noise they are never read
+        streams = np.arange(n, dtype=np.int64) if model else np.zeros(1, np.int64)
+    values = rule.values(rule_params, tau=(tau_arr if tau_arr.size > 1 else tau_arr[0]) if model else 0.0)
+    columns = [_per_instance(rule.param_names[j], v, n) for j, v in enumerate(values)]
+    Q = np.zeros((max((c.size for c in columns), default=1), max(len(values), 1)))
+    for j, c in enumerate(columns):
+        Q[:, j] = c
+    f_star = np.array([function.f_star]) if single else np.array([f.f_star for f in fns])
     if stop == "gap" and not np.all(np.isfinite(f_star)):
         raise ValueError("stop='gap' needs a finite f_star for every function")
     ck = _checkpoints(record, budgets)
     _check_starts(function, fns, X0)
 
+    S = np.empty((n, rule.state_size))
+    S[:] = np.asarray(rule.init_state or (0.0,) * rule.state_size, float)
+    # zeros (calloc: no pages touched here) where the kernels need initial values; F and G are written when an
+    # instance finishes (and _check refuses a status that is not final); HIT holds 1 + the first t that met the target
     state = {
-        "X": X0.copy(), "T": np.zeros(n, np.int64), "S": np.tile(np.asarray(rule.init_state or (0.0,) * rule.state_size,
-                                                                             float), (n, 1)).reshape(n, rule.state_size),
-        "MOM": np.zeros((n, dim)), "HIT": np.full(n, -1, np.int64), "RJ": np.zeros(n, np.int64),
-        "STATUS": np.full(n, RUNNING, np.int8), "F": np.full(n, np.nan), "G": np.full(n, np.nan),
+        "X": X0, "T": np.zeros(n, np.int64), "S": S, "MOM": np.zeros((n, dim)), "HIT": np.zeros(n, np.int64),
+        "RJ": np.zeros(n, np.int64), "STATUS": np.full(n, RUNNING, np.int8), "F": np.empty(n), "G": np.empty(n),
         "RF": np.full((n, ck.size), np.nan), "RG": np.full((n, ck.size), np.nan),
         "RX": np.full((n, ck.size, dim), np.nan),
     }
     common = {"EPS": eps_arr, "FSTAR": np.nan_to_num(f_star), "MAXIT": budgets, "Q": Q, "SEED": seeds,
-              "STREAM": streams, "TAU": tau_arr, "NA": np.full(n, shape), "CK": np.append(ck, -1),
+              "STREAM": streams, "TAU": tau_arr, "NA": np.array([shape], float), "CK": np.append(ck, -1),
               "NOISE": N.CODES[model.name] if model else -1}
     with _Interrupt() as interrupt:
         for kernel_fn, rows, P in _groups(function, fns, n):
@@ -189,7 +202,7 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
                 from . import cuda
                 cuda.run_rows(kernel_fn, rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
     _check(state, fns, eps_arr, f_star, budgets, stop)
-    names = function.name if isinstance(function, Function) else _compact([f.name for f in fns])
+    names = function.name if single else _compact([f.name for f in fns])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
             "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
             "rule_params": {p: _compact(v) for p, v in zip(rule.param_names, Q.T)},
@@ -251,14 +264,19 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     if P.shape[0] not in (1, state["X"].shape[0]):  # the kernels read row 0 of a one-row P, else row i
         raise RuntimeError(f"internal: parameter matrix of {P.shape[0]} rows for {state['X'].shape[0]} instances")
     s, c = state, common
-    pending = rows
-    while pending.size:
-        cursor = np.zeros(1, np.int64)
+    # The queue: order[start:] is what is left to run. A slice takes instances from cursor[0] on and writes the ones
+    # it paused (at most LANES per worker) to order[start:], counting them in cursor[2] (lanes.py); they go back
+    # just before the untaken rest, so a slice costs Python time independent of the batch's size.
+    order = rows.copy()
+    start = 0
+    while start < order.size:
+        cursor = np.array([start, start, 0], np.int64)
         spent = np.zeros(1, np.int64)
-        args = (pending, cursor, spent, SLICE_STEPS, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
+        args = (order, cursor, spent, SLICE_STEPS, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
                 s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
                 c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
-        workers = min(numba.get_num_threads(), -(-pending.size // kernels.LANES))
+        kernels.compile_worker(worker, args)
+        workers = min(numba.get_num_threads(), -(-(order.size - start) // kernels.LANES))
         if workers > 1:
             threads = [threading.Thread(target=worker, args=args) for _ in range(workers - 1)]
             for t in threads:
@@ -269,7 +287,9 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
         else:
             worker(*args)
         interrupt.check()
-        pending = pending[state["STATUS"][pending] == RUNNING]
+        taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
+        order[taken - paused:taken] = order[start:start + paused].copy()
+        start = taken - paused
 
 
 def _check_starts(function, fns, X0):
@@ -288,21 +308,32 @@ def _check_starts(function, fns, X0):
 
 def _check(state, fns, eps, f_star, budgets, stop):
     """Whatever came back from a kernel is checked: an impossible result is an error naming the instance, never
-    a row of a table."""
+    a row of a table. fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one
+    for all. The check is a few reductions over the batch; only when one fails is the instance looked for."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
-    bad = ~np.isin(status, (CONVERGED, BUDGET, DIVERGED)) | (T < 0) | (T > budgets)
     conv = status == CONVERGED
-    bad |= conv & ~(np.isfinite(F) & np.isfinite(G))
+    budget = status == BUDGET
+    final = conv | budget | (status == DIVERGED)
     if stop == "grad":
-        bad |= conv & ~(G <= eps)
+        target = G <= eps  # false for NaN
     elif stop == "gap":
-        bad |= conv & ~(F - f_star <= eps)
-    bad |= (status == BUDGET) & (T != budgets) & (stop != "never")
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise RuntimeError(f"kernel returned an impossible result for instance {i} ({fns[i].name}): status "
-                           f"{int(status[i])}, iterations {int(T[i])}, f {F[i]!r}, ||grad f|| {G[i]!r}; please "
-                           "report this")
+        target = F - f_star <= eps
+    else:
+        target = np.ones_like(conv)
+    fine = (np.all(final) and T.min() >= 0 and np.all(T <= budgets) and np.all(np.isfinite(F), where=conv)
+            and np.all(np.isfinite(G), where=conv) and np.all(target, where=conv)
+            and (stop == "never" or np.all(T == budgets, where=budget)))
+    if fine:
+        return
+    bad = ~final | (T < 0) | (T > budgets)
+    bad |= conv & ~(np.isfinite(F) & np.isfinite(G) & target)  # converged: finite, and the target met
+    if stop != "never":
+        bad |= budget & (T != budgets)
+    i = int(np.flatnonzero(bad)[0])
+    name = fns.name if isinstance(fns, Function) else fns[i].name
+    raise RuntimeError(f"kernel returned an impossible result for instance {i} ({name}): status "
+                       f"{int(status[i])}, iterations {int(T[i])}, f {F[i]!r}, ||grad f|| {G[i]!r}; please "
+                       "report this")
 
 
 def _compact(values):
