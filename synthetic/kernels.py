@@ -272,6 +272,8 @@ def compile_worker(worker, args):
     (no other compilation of the process runs meanwhile), and reset to LLVM's default (0: its own choice) after.
     Interleaving changes which lanes' instructions sit next to each other, never the operations of a lane, so the bits
     are those of any other compilation."""
+    if not isinstance(worker, numba.core.dispatcher.Dispatcher):  # e.g. NUMBA_DISABLE_JIT=1: nothing to compile
+        return
     types = tuple(numba.typeof(a) for a in args)
     if types in worker.overloads:
         return
