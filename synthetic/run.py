@@ -2,7 +2,7 @@
 
 Instances whose functions share one value_grad source (e.g. f_exp with different (L0, L1)) share one kernel, with
 one parameter row each; a batch mixing sources runs one kernel per source. Kernels run in slices of bounded work
-(SLICE_STEPS instance-steps on the CPU), so Ctrl-C is honoured between slices, within about a second: the run
+(on the CPU, about SLICE_SECONDS at the rate of the slices before), so Ctrl-C is honoured between slices, within about a second: the run
 stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
 
 Packing costs little Python per call (issue 12 asks <= 2 ms per 200,000 instances; bench/bench_runner.py prints
@@ -12,6 +12,7 @@ copied per instance, and the work of a call is proportional to the arrays it mus
 import math
 import signal
 import threading
+import time
 
 import numba
 import numpy as np
@@ -29,7 +30,8 @@ from .result import BUDGET, CONVERGED, DIVERGED, RunResult
 BACKENDS = ("cpu", "cuda")
 STOPS = {"grad": 0, "gap": 1, "never": 2}  # the codes of lanes.STOP_GRAD, STOP_GAP, STOP_NEVER
 MAX_ITER = 2**62          # t + 1 and budgets stay far from int64 overflow
-SLICE_STEPS = 2**24       # instance-steps per CPU slice: about 0.1 s of work on two cores
+SLICE_STEPS = 2**24       # instance-steps of the first CPU slice (about 35 ms on two cores for f_exp, clipped GD)
+SLICE_SECONDS = 0.1       # later slices: the steps the run has been doing in this time (at least SLICE_STEPS)
 _CONVERGED, _BUDGET, _DIVERGED = int(CONVERGED), int(BUDGET), int(DIVERGED)  # plain ints for compiled code
 
 
@@ -268,19 +270,23 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     # The queue: order[start:] is what is left to run. A slice takes instances from cursor[0] on and writes the ones
     # it paused (at most LANES per worker) to order[start:], counting them in cursor[2] (lanes.py); they go back
     # just before the untaken rest, so a slice costs Python time independent of the batch's size.
+    # A slice is about SLICE_SECONDS of work at the rate of the slices before it: Ctrl-C waits about that long,
+    # and a fast kernel does not pay the Python and thread start-up of a slice every few milliseconds.
     order = rows  # _groups makes a new array per group: the queue is written in place
     start = 0
+    budget = SLICE_STEPS
     compiled = False
     while start < order.size:
         cursor = np.array([start, start, 0], np.int64)
         spent = np.zeros(1, np.int64)
-        args = (order, cursor, spent, SLICE_STEPS, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
+        args = (order, cursor, spent, budget, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
                 s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
                 c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
         if not compiled:  # the argument types are those of every slice
             kernels.compile_worker(worker, args)
             compiled = True
         workers = min(numba.get_num_threads(), -(-(order.size - start) // kernels.LANES))
+        began = time.perf_counter()
         if workers > 1:
             threads = [threading.Thread(target=worker, args=args) for _ in range(workers - 1)]
             for t in threads:
@@ -291,6 +297,8 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
         else:
             worker(*args)
         interrupt.check()
+        rate = int(spent[0]) / max(time.perf_counter() - began, 1e-6)
+        budget = max(SLICE_STEPS, min(int(rate * SLICE_SECONDS), 2**40))
         taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
         order[taken - paused:taken] = order[start:start + paused].copy()
         start = taken - paused
@@ -330,14 +338,15 @@ def _first_impossible(status, T, F, G, eps, f_star, budgets, stop):
     "converged" with a non-finite f or gradient norm or without meeting the target, or "budget" before max_iter
     (unless stop is "never"). One compiled pass: the same test in NumPy made a dozen temporary arrays of the
     batch's size, about 1.5 ms per 200,000 instances in page faults alone."""
+    ke, kb, kf = eps.shape[0] > 1, budgets.shape[0] > 1, f_star.shape[0] > 1  # one entry per instance, or one
     for i in range(status.shape[0]):
-        eps_i = eps[i if eps.shape[0] > 1 else 0]
-        budget_i = budgets[i if budgets.shape[0] > 1 else 0]
+        eps_i = eps[i if ke else 0]
+        budget_i = budgets[i if kb else 0]
         s = status[i]
         if stop == 0:
             target = G[i] <= eps_i  # false for NaN
         elif stop == 1:
-            target = F[i] - f_star[i if f_star.shape[0] > 1 else 0] <= eps_i
+            target = F[i] - f_star[i if kf else 0] <= eps_i
         else:
             target = True
         final = (s == _CONVERGED) or (s == _BUDGET) or (s == _DIVERGED)

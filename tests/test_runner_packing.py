@@ -76,6 +76,7 @@ def test_many_slices_pause_and_requeue_without_changing_a_result(monkeypatch):
     x0 = np.log1p(np.logspace(0, 4, 500))  # |f'(x0)| = M (THEOREMS.md 3.1): counts from a few to hundreds
     once = synthetic.run(f, "clipped", x0, 1e-9, 10**6, eta_c=0.1, gamma=1.0)
     monkeypatch.setattr(RUN, "SLICE_STEPS", 997)  # a few dozen passes of the lanes per slice: hundreds of pauses
+    monkeypatch.setattr(RUN, "SLICE_SECONDS", 0.0)  # every slice that short
     sliced = synthetic.run(f, "clipped", x0, 1e-9, 10**6, eta_c=0.1, gamma=1.0)
     _same(sliced, {k: getattr(once, k) for k in ("iterations", "status", "f_final", "x_final")})
     assert once.iterations.sum() > 50 * 997  # so the second run did take more than 50 slices
