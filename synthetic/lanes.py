@@ -28,10 +28,12 @@ instance sees exactly the arithmetic of a one-at-a-time loop, whichever lane or 
 
 Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance
 from a queue through an atomic cursor, and stop once the slice's step budget (an atomic counter) is spent, pausing
-their instances (their state goes back to the per-instance arrays). The queue is order[cursor[0]:]; a paused
-instance is written back to order[cursor[1] + k], k counted by cursor[2] (positions before cursor[0], which the slice
-has already taken from), so the caller finds the unfinished instances without looking at the batch. The caller runs slices until no instance is
-left, so Ctrl-C is honoured between slices.
+their instances (their state goes back to the per-instance arrays). The queue is the positions from cursor[0] on:
+position k holds instance order[k] below cursor[3] and instance k itself from there on (so a batch run in its own
+order needs no array of indices); a paused instance is written back to order[cursor[1] + m], m counted by cursor[2]
+(positions before cursor[0], which the slice has already taken from), so the caller finds the unfinished instances
+without looking at the batch. The caller runs slices until no instance is left, so Ctrl-C is honoured between
+slices.
 Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT 1 + the first t that met the target
 (stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index, STATUS (RUNNING until
 final), F and G final value and gradient norm.
@@ -216,7 +218,7 @@ def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, 
     k = atomics.fetch_add(cursor, 0, 1)
     queued = k < order.shape[0]
     if queued:
-        i = order[k]
+        i = order[k] if k < cursor[3] else k
         J[J_ID, lane] = i
         for j in range(DIM):
             W[W_X + j, lane] = X[i, j]

@@ -2,8 +2,8 @@
 
 Instances whose functions share one value_grad source (e.g. f_exp with different (L0, L1)) share one kernel, with
 one parameter row each; a batch mixing sources runs one kernel per source. Kernels run in slices of bounded work
-(on the CPU, about SLICE_SECONDS at the rate of the slices before), so Ctrl-C is honoured between slices, within about a second: the run
-stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
+(on the CPU, about SLICE_SECONDS at the rate of the slices before), so Ctrl-C is honoured between slices, within
+about a second: the run stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
 
 Packing costs little Python per call (issue 12 asks <= 2 ms per 200,000 instances; bench/bench_runner.py prints
 it): an argument given as a scalar is passed to the kernels as one row shared by all instances (lanes.row), not
@@ -222,14 +222,15 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
 
 def _groups(function, fns, n):
-    """(function of the kernel, rows, P) per kernel: the rows it runs (a new array: the CPU runner uses it as its
-    queue) and the parameter matrix P (one row per instance, padded with zeros; rows of other groups stay zero), or
-    one row for all instances when they share one Function (the kernels read row 0 of a one-row P). Rows whose functions share a value_grad (and bindings) share
-    a kernel; up to union.MAX_MEMBERS different ones share a union kernel (union.py), since a cold compile costs
-    more than the dispatch on the member."""
+    """(function of the kernel, rows, P) per kernel: the rows it runs (a new array, which the CPU runner uses as its
+    queue; None for every row in order) and the parameter matrix P (one row per instance, padded with zeros; rows of
+    other groups stay zero), or one row for all instances when they share one Function (the kernels read row 0 of a
+    one-row P). Rows whose functions share a value_grad (and bindings) share a kernel; up to union.MAX_MEMBERS
+    different ones share a union kernel (union.py), since a cold compile costs more than the dispatch on the
+    member."""
     if isinstance(function, Function):  # the common case: no per-row Python work, no copy per instance
         p = function.params if function.params.size else np.zeros(1)
-        yield function, np.arange(n, dtype=np.int64), np.ascontiguousarray(p, dtype=float).reshape(1, p.size)
+        yield function, None, np.ascontiguousarray(p, dtype=float).reshape(1, p.size)  # None: every row, in order
         return
     groups, distinct = {}, {}
     for i, f in enumerate(fns):
@@ -267,17 +268,22 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     if P.shape[0] not in (1, state["X"].shape[0]):  # the kernels read row 0 of a one-row P, else row i
         raise RuntimeError(f"internal: parameter matrix of {P.shape[0]} rows for {state['X'].shape[0]} instances")
     s, c = state, common
-    # The queue: order[start:] is what is left to run. A slice takes instances from cursor[0] on and writes the ones
-    # it paused (at most LANES per worker) to order[start:], counting them in cursor[2] (lanes.py); they go back
-    # just before the untaken rest, so a slice costs Python time independent of the batch's size.
+    # The queue: positions start.. are what is left to run, instance order[k] at position k below `until` and k
+    # itself from there on (lanes.py). A slice takes positions from cursor[0] on and writes the instances it paused
+    # (at most LANES per worker) to order[start:], counting them in cursor[2]; they go back just before the untaken
+    # rest, so a slice costs Python time independent of the batch's size.
     # A slice is about SLICE_SECONDS of work at the rate of the slices before it: Ctrl-C waits about that long,
     # and a fast kernel does not pay the Python and thread start-up of a slice every few milliseconds.
-    order = rows  # _groups makes a new array per group: the queue is written in place
+    n = state["X"].shape[0]
+    if rows is None:  # every row in order: the identity needs no array, only room for the paused instances
+        order, until = np.empty(n, np.int64), 0
+    else:  # _groups makes a new array per group: it is written in place
+        order, until = rows, rows.size
     start = 0
     budget = SLICE_STEPS
     compiled = False
     while start < order.size:
-        cursor = np.array([start, start, 0], np.int64)
+        cursor = np.array([start, start, 0, until], np.int64)
         spent = np.zeros(1, np.int64)
         args = (order, cursor, spent, budget, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
                 s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
@@ -302,6 +308,7 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
         taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
         order[taken - paused:taken] = order[start:start + paused].copy()
         start = taken - paused
+        until = max(until, taken)
 
 
 def _check_starts(function, fns, X0):
