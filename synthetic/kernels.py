@@ -266,12 +266,12 @@ def compile_worker(worker, args):
 
     Why: the hot loop is a long chain of dependent arithmetic per vector of lanes (expm1 alone is some 70 operations
     deep), and with one vector per iteration the out-of-order core overlaps too few chains to fill its pipelines;
-    interleaving puts two independent chains side by side in each iteration (bench/bench_runner.py's batch: about
-    +10%, RESULTS.md). LLVM chooses the interleave count itself and Numba exposes no per-loop switch, so the count is
-    forced through LLVM's command-line option while this one function is compiled, under Numba's global compiler lock
-    (no other compilation of the process runs meanwhile), and reset to LLVM's default (0: its own choice) after.
-    Interleaving changes which lanes' instructions sit next to each other, never the operations of a lane, so the bits
-    are those of any other compilation."""
+    interleaving puts two independent chains side by side in each iteration (bench/bench_runner.py's batch, one
+    thread: about +6%, bench/RESULTS.md). LLVM chooses the interleave count itself and Numba exposes no per-loop
+    switch, so the count is forced through LLVM's command-line option while this one function is compiled, under
+    Numba's global compiler lock (no other compilation of the process runs meanwhile), and reset to LLVM's default
+    (0: its own choice) after. Interleaving changes which lanes' instructions sit next to each other, never the
+    operations of a lane, so the bits are those of any other compilation."""
     if not isinstance(worker, numba.core.dispatcher.Dispatcher):  # e.g. NUMBA_DISABLE_JIT=1: nothing to compile
         return
     types = tuple(numba.typeof(a) for a in args)
