@@ -38,12 +38,12 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
         q = Q[i] if Q.shape[0] > 1 else Q[0]
         for j in range(DIM):
             x[j] = X[i, j]
-            m[j] = MOM[i, j]
+            m[j] = MOM[i if MOM.shape[0] > 1 else 0, j]  # MOM, HIT, RJ: maybe one shared row of zeros (lanes.py)
         for j in range(SK):
             s[j] = S[i, j]
         t = T[i]
-        hit = HIT[i] - 1  # HIT holds 1 + the first t that met the target, 0 for none (lanes.py)
-        rj = RJ[i]
+        hit = HIT[i if HIT.shape[0] > 1 else 0] - 1  # 1 + the first t that met the target, 0 for none (lanes.py)
+        rj = RJ[i if RJ.shape[0] > 1 else 0]
         eps = EPS[i if EPS.shape[0] > 1 else 0]
         fstar = FSTAR[i if FSTAR.shape[0] > 1 else 0]
         maxit = MAXIT[i if MAXIT.shape[0] > 1 else 0]
@@ -73,19 +73,21 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
                 T[i] = t
                 F[i] = f
                 G[i] = gn
-                HIT[i] = hit + 1
                 for j in range(DIM):
                     X[i, j] = x[j]
                 break
             if steps >= budget:  # pause: the next launch resumes here
                 for j in range(DIM):
                     X[i, j] = x[j]
-                    MOM[i, j] = m[j]
+                    if MOM.shape[0] > 1:
+                        MOM[i, j] = m[j]
                 for j in range(SK):
                     S[i, j] = s[j]
                 T[i] = t
-                HIT[i] = hit + 1
-                RJ[i] = rj
+                if HIT.shape[0] > 1:
+                    HIT[i] = hit + 1
+                if RJ.shape[0] > 1:
+                    RJ[i] = rj
                 return
             ghn = gn
             if HAS_NOISE:

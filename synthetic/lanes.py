@@ -36,7 +36,9 @@ without looking at the batch. The caller runs slices until no instance is left, 
 slices.
 Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT 1 + the first t that met the target
 (stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index, STATUS (RUNNING until
-final), F and G final value and gradient norm.
+final), F and G final value and gradient norm. MOM, HIT and RJ may be one shared row of zeros where they cannot
+change: a rule without momentum, a stop other than "never" (an instance that meets the target finishes in the pass
+that sees it, so a paused one has met none), a run without a trace; they are then read from row 0 and not written.
 """
 import math
 
@@ -186,7 +188,6 @@ def attend(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EP
             T[i] = t
             F[i] = W[W_F, lane]
             G[i] = W[W_GN, lane]
-            HIT[i] = I[I_HIT, lane] + 1
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
             J[J_ID, lane] = -1
@@ -204,12 +205,16 @@ def pause(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor):
             order[cursor[1] + atomics.fetch_add(cursor, 2, 1)] = i
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
-                MOM[i, j] = W[W_M + j, lane]
+            if MOM.shape[0] > 1:  # else one shared row that stays zero (see the module's docstring)
+                for j in range(DIM):
+                    MOM[i, j] = W[W_M + j, lane]
             for k in range(SK):
                 S[i, k] = W[W_S + k, lane]
             T[i] = I[I_T, lane]
-            HIT[i] = I[I_HIT, lane] + 1
-            RJ[i] = J[J_RJ, lane]
+            if HIT.shape[0] > 1:
+                HIT[i] = I[I_HIT, lane] + 1
+            if RJ.shape[0] > 1:
+                RJ[i] = J[J_RJ, lane]
 
 
 def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA,
@@ -222,7 +227,7 @@ def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, 
         J[J_ID, lane] = i
         for j in range(DIM):
             W[W_X + j, lane] = X[i, j]
-            W[W_M + j, lane] = MOM[i, j]
+            W[W_M + j, lane] = MOM[row(MOM, i), j]
         for k in range(SK):
             W[W_S + k, lane] = S[i, k]
         PK = P.shape[1]
@@ -235,11 +240,11 @@ def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, 
         R[R_TAU, lane] = TAU[row(TAU, i)]
         R[R_SHAPE, lane] = NA[row(NA, i)]
         I[I_T, lane] = T[i]
-        I[I_HIT, lane] = HIT[i] - 1
+        I[I_HIT, lane] = HIT[row(HIT, i)] - 1
         I[I_FLAG, lane] = 0
         J[J_MAXIT, lane] = MAXIT[row(MAXIT, i)]
-        J[J_RJ, lane] = RJ[i]
-        J[J_NEXT, lane] = CK[RJ[i]]
+        J[J_RJ, lane] = RJ[row(RJ, i)]
+        J[J_NEXT, lane] = CK[RJ[row(RJ, i)]]
         J[J_SEED, lane] = SEED[row(SEED, i)]
         J[J_STREAM, lane] = STREAM[row(STREAM, i)]
     else:

@@ -186,11 +186,15 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
     S = np.empty((n, rule.state_size))
     S[:] = np.asarray(rule.init_state or (0.0,) * rule.state_size, float)
-    # zeros (calloc: no pages touched here) where the kernels need initial values; F and G are written when an
-    # instance finishes (and _check refuses a status that is not final); HIT holds 1 + the first t that met the target
+    # zeros where the kernels need initial values, and one shared row of them where the values cannot change
+    # (lanes.py): MOM without momentum, HIT (1 + the first t that met the target) unless stop is "never", RJ without
+    # a trace; F and G are written when an instance finishes (and _check refuses a status that is not final)
+    rows_of = {"MOM": n if rule.scales is not None else 1, "HIT": n if stop == "never" else 1,
+               "RJ": n if ck.size else 1}
     state = {
-        "X": X0, "T": np.zeros(n, np.int64), "S": S, "MOM": np.zeros((n, dim)), "HIT": np.zeros(n, np.int64),
-        "RJ": np.zeros(n, np.int64), "STATUS": np.full(n, RUNNING, np.int8), "F": np.empty(n), "G": np.empty(n),
+        "X": X0, "T": np.zeros(n, np.int64), "S": S, "MOM": np.zeros((rows_of["MOM"], dim)),
+        "HIT": np.zeros(rows_of["HIT"], np.int64), "RJ": np.zeros(rows_of["RJ"], np.int64),
+        "STATUS": np.full(n, RUNNING, np.int8), "F": np.empty(n), "G": np.empty(n),
         "RF": np.full((n, ck.size), np.nan), "RG": np.full((n, ck.size), np.nan),
         "RX": np.full((n, ck.size, dim), np.nan),
     }

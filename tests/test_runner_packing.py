@@ -70,16 +70,27 @@ def test_shared_rows_on_the_cuda_simulator():
     assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-3000:]
 
 
-def test_many_slices_pause_and_requeue_without_changing_a_result(monkeypatch):
+@pytest.mark.parametrize("rule, stop, record, params", [
+    ("clipped", "grad", None, {"eta_c": 0.1, "gamma": 1.0}),
+    # per-instance HIT (stop "never"), RJ (a trace) and momentum, saved and restored at every pause
+    ("momentum-clip", "never", [0, 3, 40, 200], {"eta": 0.1, "gamma": 1.0, "beta": 0.9}),
+])
+def test_many_slices_pause_and_requeue_without_changing_a_result(monkeypatch, rule, stop, record, params):
     # expected: the same batch run in one slice; an instance's arithmetic does not depend on when it is paused
     f = F.f_exp(1.0, 1.0)
     x0 = np.log1p(np.logspace(0, 4, 500))  # |f'(x0)| = M (THEOREMS.md 3.1): counts from a few to hundreds
-    once = synthetic.run(f, "clipped", x0, 1e-9, 10**6, eta_c=0.1, gamma=1.0)
+    budget = 10**6 if stop == "grad" else 400
+    once = synthetic.run(f, rule, x0, 1e-9, budget, stop=stop, record=record, **params)
     monkeypatch.setattr(RUN, "SLICE_STEPS", 997)  # a few dozen passes of the lanes per slice: hundreds of pauses
     monkeypatch.setattr(RUN, "SLICE_SECONDS", 0.0)  # every slice that short
-    sliced = synthetic.run(f, "clipped", x0, 1e-9, 10**6, eta_c=0.1, gamma=1.0)
+    sliced = synthetic.run(f, rule, x0, 1e-9, budget, stop=stop, record=record, **params)
     _same(sliced, {k: getattr(once, k) for k in ("iterations", "status", "f_final", "x_final")})
-    assert once.iterations.sum() > 50 * 997  # so the second run did take more than 50 slices
+    if record is not None:
+        for k in ("f", "grad_norm", "x"):
+            assert np.array_equal(sliced.trace[k], once.trace[k], equal_nan=True), k
+    steps = x0.size * budget if stop == "never" else once.iterations.sum()  # "never" runs every step of the budget
+    assert steps > 50 * 997  # so the second run took more than 50 slices
+    assert len(set(once.iterations.tolist())) > 10  # the instances differ
 
 
 def _state(status, T, F_, G):
