@@ -326,6 +326,18 @@ def _cpu_evaluator(function, dim, math):
     return getattr(module, entry)
 
 
+def cpu_function(fn):
+    """A plain scalar function of the library (run._first_impossible) compiled like the kernels: pasted into a
+    generated module of the cache folder, so Numba's cache of it lives there, and compiled in memory when nothing is
+    writable (a module-level njit(cache=True) would fail on a read-only install with an unwritable HOME)."""
+    key = ("fn", fn)
+    if key not in _BUILT:
+        unit = Unit()
+        name = unit.add(fn)
+        _BUILT[key] = getattr(_load(_emit(unit, {name: "entry"}, "cpu"), "fn"), name)
+    return _BUILT[key]
+
+
 def python_functions(function, math="clipcheck"):
     """(value_grad, hess_norm or None) as plain Python functions with the function's bindings resolved: the
     arithmetic of the kernels, one point at a time, for reference loops."""

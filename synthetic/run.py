@@ -334,7 +334,7 @@ def _check(state, fns, eps, f_star, budgets, stop):
     a row of a table. fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one
     for all."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
-    i = _first_impossible(status, T, F, G, eps, f_star, budgets, STOPS[stop])
+    i = kernels.cpu_function(_first_impossible)(status, T, F, G, eps, f_star, budgets, STOPS[stop])
     if i < 0:
         return
     name = fns.name if isinstance(fns, Function) else fns[i].name
@@ -343,12 +343,11 @@ def _check(state, fns, eps, f_star, budgets, stop):
                        "report this")
 
 
-@numba.njit(cache=True, nogil=True)
 def _first_impossible(status, T, F, G, eps, f_star, budgets, stop):
     """The first instance whose result cannot be (or -1): a status that is not final, t outside [0, max_iter],
     "converged" with a non-finite f or gradient norm or without meeting the target, or "budget" before max_iter
-    (unless stop is "never"). One compiled pass: the same test in NumPy made a dozen temporary arrays of the
-    batch's size, about 1.5 ms per 200,000 instances in page faults alone."""
+    (unless stop is "never"). One compiled pass (kernels.cpu_function): the same test in NumPy made a dozen
+    temporary arrays of the batch's size, about 1.5 ms per 200,000 instances in page faults alone."""
     ke, kb, kf = eps.shape[0] > 1, budgets.shape[0] > 1, f_star.shape[0] > 1  # one entry per instance, or one
     for i in range(status.shape[0]):
         eps_i = eps[i if ke else 0]
