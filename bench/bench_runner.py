@@ -9,13 +9,17 @@ round slowed down by other work on the shared cores hits all of them alike:
 - runner: clipcheck.synthetic.run, the specialised lane kernel with clipcheck's own expm1 (mathfns, the default);
 - runner libm: the same kernel with math="libm" (the platform's expm1, one scalar call per lane-step);
 - NumPy: the same loop in NumPy with np.expm1, finished instances removed from the arrays.
+- C loop without -ffast-math (extra information only, not the reference): the same C source compiled with
+  -O3 -march=native alone, so without libmvec's vector exp (GCC then calls libm's scalar exp).
 Each round also prints a 2-thread availability probe: the same fixed spin run by one thread, then by two at once;
 2.0 means both cores were free, 1.0 that only one was.
 
 Then: M steps/s per implementation (best round and median), the ratio to the C loop (best over best, and the median
 of the per-round ratios), the total step count of each (any drift shows), and the iteration-count and status
 mismatches of the runner against the libm kernel and against the NumPy loop on the whole batch (mathfns and libm may
-round e^x differently in the last bit; the count says how often that changes an iteration count).
+round e^x differently in the last bit; the count says how often that changes an iteration count), and the Python
+time of a runner call: its wall time minus the time inside the worker kernel (issue 12 asks <= 2 ms per 200,000
+instances).
 
 Run on demand:  python bench/bench_runner.py [--instances N] [--rounds R] [--threads T]
 """
@@ -76,14 +80,15 @@ def numpy_loop(fam, x0, eta_c, gamma):
     return iters, status
 
 
-def build_c(threads):
+def build_c(threads, fast_math=True):
     """The C loop on `threads` threads as a callable, or None without a C compiler with OpenMP."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         return None
     out = Path(tempfile.mkdtemp()) / "clip_ref.so"
     src = Path(__file__).with_name("clip_ref.c")
-    cmd = [cc, "-O3", "-march=native", "-ffast-math", "-fopenmp", "-shared", "-fPIC", str(src), "-o", str(out), "-lm"]
+    cmd = [cc, "-O3", "-march=native", *(["-ffast-math"] if fast_math else []), "-fopenmp", "-shared", "-fPIC",
+           str(src), "-o", str(out), "-lm"]
     if subprocess.run(cmd, capture_output=True).returncode != 0:
         return None
     lib = ctypes.CDLL(str(out))
@@ -126,6 +131,41 @@ def availability(n=20_000_000):
     return 2.0 * one / two
 
 
+def python_time(fam, x0, eta_c, gamma, repeats):
+    """Milliseconds of a runner call spent outside the worker kernel (packing, slices, threads, the result check):
+    each call's wall time minus the union of the intervals in which a worker ran, one value per call."""
+    from clipcheck.synthetic import kernels
+    original = kernels.cpu_run_kernel
+    spans = []
+
+    def timed(*args, **kwargs):
+        worker = original(*args, **kwargs)  # already compiled by the rounds above
+
+        def call(*a):
+            t0 = time.perf_counter()
+            worker(*a)
+            spans.append((t0, time.perf_counter()))
+        return call
+
+    kernels.cpu_run_kernel = timed
+    out = []
+    try:
+        for _ in range(repeats):
+            spans.clear()
+            t0 = time.perf_counter()
+            synthetic.run(fam, "clipped", x0, EPS, MAX_ITER, eta_c=eta_c, gamma=gamma)
+            total = time.perf_counter() - t0
+            busy, end = 0.0, -np.inf
+            for a, b in sorted(spans):
+                if b > end:
+                    busy += b - max(a, end)
+                    end = b
+            out.append(1e3 * (total - busy))
+    finally:
+        kernels.cpu_run_kernel = original
+    return np.array(out)
+
+
 def mismatches(a, b):
     (ia, sa), (ib, sb) = a, b
     return int(np.sum(ia != ib)), int(np.sum(sa != sb))
@@ -143,7 +183,7 @@ def main():
     impls = {"runner": runner("clipcheck"), "runner libm": runner("libm"), "NumPy": numpy_loop}
     c = build_c(args.threads)
     if c is not None:
-        impls = {"C loop": c, **impls}
+        impls = {"C loop": c, **impls, "C no-fast-math": build_c(args.threads, fast_math=False)}
     ref = "C loop" if c is not None else "runner"
     print(f"{args.instances} instances of clipped GD on f_exp(L0={L0:g}, L1={L1:g}), M in [1, 1e6], eps={EPS:g}; "
           f"{args.threads} threads; {os.cpu_count()} cpus ({llvmlite.binding.get_host_cpu_name()}), numba "
@@ -177,6 +217,11 @@ def main():
               f"of {args.instances}")
     if c is None:
         print("(no C compiler with OpenMP found: the C loop was skipped)")
+    else:
+        print("(C no-fast-math: extra information only; the acceptance ratio is the one to the C loop)")
+    py = python_time(fam, x0, eta_c, gamma, max(args.rounds, 3))
+    print(f"Python time of a runner call ({args.instances} instances): best {py.min():.2f} ms, median "
+          f"{np.median(py):.2f} ms ({', '.join(f'{v:.2f}' for v in py)})")
 
 
 if __name__ == "__main__":

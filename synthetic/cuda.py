@@ -64,8 +64,8 @@ def without_fma():
 
 
 def run_rows(function, rule, noise, dim, math, rows, P, stop, state, common, interrupt):
-    """Run the instances `rows` on the device, updating the host arrays of `state` in place (see run.py); stop
-    is the integer code of the stopping rule."""
+    """Run the instances `rows` (None: every row) on the device, updating the host arrays of `state` in place (see
+    run.py); stop is the integer code of the stopping rule."""
     if not available():
         raise ValueError("backend: no CUDA device found (install the cuda extra; without a GPU set "
                          "NUMBA_ENABLE_CUDASIM=1 for the simulator)")
@@ -77,7 +77,7 @@ def run_rows(function, rule, noise, dim, math, rows, P, stop, state, common, int
     dev = {k: cuda.to_device(np.ascontiguousarray(state[k])) for k in names}
     fixed = {k: cuda.to_device(np.ascontiguousarray(v)) for k, v in common.items() if k != "NOISE"}
     dP = cuda.to_device(np.ascontiguousarray(P))
-    pending = rows
+    pending = np.arange(state["X"].shape[0], dtype=np.int64) if rows is None else rows  # None: every row
     while pending.size:
         blocks, threads = _launch_shape(pending.size)
         kernel[blocks, threads](cuda.to_device(pending), cuda.to_device(np.zeros(1, np.int64)), budget, dP,

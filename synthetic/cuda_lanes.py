@@ -33,18 +33,20 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
         if k >= order.shape[0]:
             return
         i = order[k]
-        p = P[i] if P.shape[0] > 1 else P[0]  # one parameter row per instance, or one row shared by all
-        q = Q[i]
+        # each per-instance input has one row per instance, or one row shared by all (lanes.py)
+        p = P[i] if P.shape[0] > 1 else P[0]
+        q = Q[i] if Q.shape[0] > 1 else Q[0]
         for j in range(DIM):
             x[j] = X[i, j]
-            m[j] = MOM[i, j]
+            m[j] = MOM[i if MOM.shape[0] > 1 else 0, j]  # MOM, HIT, RJ: maybe one shared row of zeros (lanes.py)
         for j in range(SK):
             s[j] = S[i, j]
         t = T[i]
-        hit = HIT[i]
-        rj = RJ[i]
-        eps = EPS[i]
-        fstar = FSTAR[i]
+        hit = HIT[i if HIT.shape[0] > 1 else 0] - 1  # 1 + the first t that met the target, 0 for none (lanes.py)
+        rj = RJ[i if RJ.shape[0] > 1 else 0]
+        eps = EPS[i if EPS.shape[0] > 1 else 0]
+        fstar = FSTAR[i if FSTAR.shape[0] > 1 else 0]
+        maxit = MAXIT[i if MAXIT.shape[0] > 1 else 0]
         while True:
             f = VALUE_GRAD(x, p, g)
             gn2 = 0.0
@@ -62,7 +64,7 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
                     RX[i, rj, j] = x[j]
                 rj += 1
             out = DIVERGED if bad else (CONVERGED if (met and stop != STOP_NEVER) else (
-                BUDGET if t >= MAXIT[i] else RUNNING))
+                BUDGET if t >= maxit else RUNNING))
             if out != RUNNING:
                 if out == BUDGET and hit >= 0:
                     out = CONVERGED  # stop "never": the first t that met the target
@@ -71,23 +73,28 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
                 T[i] = t
                 F[i] = f
                 G[i] = gn
-                HIT[i] = hit
                 for j in range(DIM):
                     X[i, j] = x[j]
                 break
             if steps >= budget:  # pause: the next launch resumes here
                 for j in range(DIM):
                     X[i, j] = x[j]
-                    MOM[i, j] = m[j]
+                    if MOM.shape[0] > 1:
+                        MOM[i, j] = m[j]
                 for j in range(SK):
                     S[i, j] = s[j]
                 T[i] = t
-                HIT[i] = hit
-                RJ[i] = rj
+                if HIT.shape[0] > 1:
+                    HIT[i] = hit + 1
+                if RJ.shape[0] > 1:
+                    RJ[i] = rj
                 return
             ghn = gn
             if HAS_NOISE:
-                ghn = PERTURB(noise, rng.counter_key(SEED[i], STREAM[i], t), TAU[i], NA[i], g, gn, gh)
+                key = rng.counter_key(SEED[i if SEED.shape[0] > 1 else 0],
+                                      STREAM[i if STREAM.shape[0] > 1 else 0], t)
+                ghn = PERTURB(noise, key, TAU[i if TAU.shape[0] > 1 else 0], NA[i if NA.shape[0] > 1 else 0], g, gn,
+                              gh)
             else:
                 for j in range(DIM):
                     gh[j] = g[j]

@@ -257,6 +257,36 @@ def _cpu_run_kernel(function, rule, noise, dim, math):
     return getattr(module, entry)
 
 
+INTERLEAVE = 2  # vectors of lanes the CPU hot loop steps side by side (LLVM's loop interleave count), see below
+
+
+def compile_worker(worker, args):
+    """Compile the worker kernel for the types of `args` (or load it from Numba's cache), with LLVM's loop vectoriser
+    told to interleave INTERLEAVE vectors of lanes.
+
+    Why: the hot loop is a long chain of dependent arithmetic per vector of lanes (expm1 alone is some 70 operations
+    deep), and with one vector per iteration the out-of-order core overlaps too few chains to fill its pipelines;
+    interleaving puts two independent chains side by side in each iteration (bench/bench_runner.py's batch, one
+    thread: about +6%, bench/RESULTS.md). LLVM chooses the interleave count itself and Numba exposes no per-loop
+    switch, so the count is forced through LLVM's command-line option while this one function is compiled, under
+    Numba's global compiler lock (no other compilation of the process runs meanwhile), and reset to LLVM's default
+    (0: its own choice) after. Interleaving changes which lanes' instructions sit next to each other, never the
+    operations of a lane, so the bits are those of any other compilation."""
+    if not isinstance(worker, numba.core.dispatcher.Dispatcher):  # e.g. NUMBA_DISABLE_JIT=1: nothing to compile
+        return
+    types = tuple(numba.typeof(a) for a in args)
+    if types in worker.overloads:
+        return
+    from llvmlite import binding
+    from numba.core.compiler_lock import global_compiler_lock
+    with global_compiler_lock:
+        binding.set_option("clipcheck", f"-force-vector-interleave={INTERLEAVE}")
+        try:
+            worker.compile(types)
+        finally:
+            binding.set_option("clipcheck", "-force-vector-interleave=0")
+
+
 def cuda_run_kernel(function, rule, noise, dim, math="clipcheck"):
     """The CUDA kernel cuda_lanes.run_slice specialised like cpu_run_kernel (one instance per thread)."""
     key = _memo("cuda", function, rule, noise is not None, int(dim), math)
@@ -294,6 +324,18 @@ def _cpu_evaluator(function, dim, math):
     entry = unit.add(lanes.evaluate_points, bindings)
     module = _load(_emit(unit, {entry: "entry"}, "cpu"), "eval")
     return getattr(module, entry)
+
+
+def cpu_function(fn):
+    """A plain scalar function of the library (run._first_impossible) compiled like the kernels: pasted into a
+    generated module of the cache folder, so Numba's cache of it lives there, and compiled in memory when nothing is
+    writable (a module-level njit(cache=True) would fail on a read-only install with an unwritable HOME)."""
+    key = ("fn", fn)
+    if key not in _BUILT:
+        unit = Unit()
+        name = unit.add(fn)
+        _BUILT[key] = getattr(_load(_emit(unit, {name: "entry"}, "cpu"), "fn"), name)
+    return _BUILT[key]
 
 
 def python_functions(function, math="clipcheck"):

@@ -19,6 +19,8 @@ stores independent and gives up):
        rule's (QK rows)
     I  integers it writes: t, the first t that met the target, the outcome, the attention flag
     J  integers it only reads: max_iter, the next checkpoint, the instance, seed, stream, the checkpoint index
+The per-instance inputs P, Q, EPS, FSTAR, MAXIT, SEED, STREAM, TAU, NA have one row per instance, or one row shared
+by all (see `row`).
 The hot loop is branch-free: every lane evaluates and steps. A lane whose instance needs attention (it finished,
 reached a checkpoint of the trace, or has no instance) takes no step ("masked": its iterate, t, momentum and state
 stay as they were) and raises a flag; a separate, rarely taken pass then records, finalises and refills. So each
@@ -26,10 +28,17 @@ instance sees exactly the arithmetic of a one-at-a-time loop, whichever lane or 
 
 Work is shared dynamically: workers (one Python thread each; the kernel releases the GIL) take the next instance
 from a queue through an atomic cursor, and stop once the slice's step budget (an atomic counter) is spent, pausing
-their instances (their state goes back to the per-instance arrays). The caller runs slices until no instance is
-left, so Ctrl-C is honoured between slices.
-Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT first t that met the target (stop
-"never"), RJ next checkpoint index, STATUS (RUNNING until final), F and G final value and gradient norm.
+their instances (their state goes back to the per-instance arrays). The queue is the positions from cursor[0] on:
+position k holds instance order[k] below cursor[3] and instance k itself from there on (so a batch run in its own
+order needs no array of indices); a paused instance is written back to order[cursor[1] + m], m counted by cursor[2]
+(positions before cursor[0], which the slice has already taken from), so the caller finds the unfinished instances
+without looking at the batch. The caller runs slices until no instance is left, so Ctrl-C is honoured between
+slices.
+Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT 1 + the first t that met the target
+(stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index, STATUS (RUNNING until
+final), F and G final value and gradient norm. MOM, HIT and RJ may be one shared row of zeros where they cannot
+change: a rule without momentum, a stop other than "never" (an instance that meets the target finishes in the pass
+that sees it, so a paused one has met none), a run without a trace; they are then read from row 0 and not written.
 """
 import math
 
@@ -60,6 +69,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
     PK = P.shape[1]
     QK = Q.shape[1]
     R_Q = R_P + PK
+    GH = W_GH if HAS_NOISE else W_G  # the rows of g_hat: without noise g_hat is g itself, read where it is
     W = np.zeros((W_ROWS, LANES))
     R = np.zeros((R_P + PK + QK, LANES))
     I = np.zeros((4, LANES), np.int64)
@@ -97,9 +107,6 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
                 if HAS_NOISE:
                     key = rng.counter_key(J[J_SEED, lane], J[J_STREAM, lane], t)
                     ghn = PERTURB(noise, key, R[R_TAU, lane], R[R_SHAPE, lane], W, W_G, DIM, gn, W, W_GH, DIM, lane)
-                else:
-                    for j in range(DIM):
-                        W[W_GH + j, lane] = W[W_G + j, lane]
                 mn = 0.0
                 if HAS_MOMENTUM:
                     beta = BETA(R, R_Q, QK, t, lane)
@@ -107,7 +114,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
                     mn2 = 0.0
                     for j in range(DIM):
                         m_old = W[W_M + j, lane]
-                        m = beta * m_old + (1.0 - beta) * W[W_GH + j, lane]
+                        m = beta * m_old + (1.0 - beta) * W[GH + j, lane]
                         W[W_M + j, lane] = m_old if exc else m
                         mn2 += m * m
                     mn = math.sqrt(mn2)
@@ -121,7 +128,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
                 hg = 0.0 if ghn == 0.0 else hg
                 for j in range(DIM):
                     x_old = W[W_X + j, lane]
-                    x_new = x_old - (hm * W[W_M + j, lane] + hg * W[W_GH + j, lane])
+                    x_new = x_old - (hm * W[W_M + j, lane] + hg * W[GH + j, lane])
                     W[W_X + j, lane] = x_old if exc else x_new
                 I[I_T, lane] = t if exc else t + 1
                 W[W_F, lane] = f
@@ -135,7 +142,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
         unreported += done * LANES
         if unreported >= CHECK_EVERY * LANES:
             if atomics.fetch_add(spent, 0, unreported) + unreported >= budget:
-                PAUSE(W, J, I, X, T, S, MOM, HIT, RJ)
+                PAUSE(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor)
                 return
             unreported = 0
 
@@ -148,8 +155,9 @@ def fill(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT,
     J[J_NEXT] = -1
     active = 0
     for lane in range(LANES):
-        active += load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
-                       STREAM, TAU, NA, CK)
+        loaded = load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
+                      STREAM, TAU, NA, CK)  # a whole statement, so that load is inlined (see load)
+        active += loaded
     return active
 
 
@@ -180,65 +188,77 @@ def attend(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EP
             T[i] = t
             F[i] = W[W_F, lane]
             G[i] = W[W_GN, lane]
-            HIT[i] = I[I_HIT, lane]
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
             J[J_ID, lane] = -1
-            change += load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
-                           STREAM, TAU, NA, CK) - 1
+            loaded = load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
+                          STREAM, TAU, NA, CK)
+            change += loaded - 1
     return change
 
 
-def pause(W, J, I, X, T, S, MOM, HIT, RJ):
-    """Save every active lane's instance where the next slice picks it up."""
+def pause(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor):
+    """Save every active lane's instance where the next slice picks it up, and put it back in the queue."""
     for lane in range(LANES):
         i = J[J_ID, lane]
         if i >= 0:
+            order[cursor[1] + atomics.fetch_add(cursor, 2, 1)] = i
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
-                MOM[i, j] = W[W_M + j, lane]
+            if MOM.shape[0] > 1:  # else one shared row that stays zero (see the module's docstring)
+                for j in range(DIM):
+                    MOM[i, j] = W[W_M + j, lane]
             for k in range(SK):
                 S[i, k] = W[W_S + k, lane]
             T[i] = I[I_T, lane]
-            HIT[i] = I[I_HIT, lane]
-            RJ[i] = J[J_RJ, lane]
+            if HIT.shape[0] > 1:
+                HIT[i] = I[I_HIT, lane] + 1
+            if RJ.shape[0] > 1:
+                RJ[i] = J[J_RJ, lane]
 
 
 def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA,
          CK):
     """Put the next instance of the queue in `lane`, from its saved state; 0 when the queue is empty."""
     k = atomics.fetch_add(cursor, 0, 1)
-    if k >= order.shape[0]:
+    queued = k < order.shape[0]
+    if queued:
+        i = order[k] if k < cursor[3] else k
+        J[J_ID, lane] = i
+        for j in range(DIM):
+            W[W_X + j, lane] = X[i, j]
+            W[W_M + j, lane] = MOM[row(MOM, i), j]
+        for k in range(SK):
+            W[W_S + k, lane] = S[i, k]
+        PK = P.shape[1]
+        for k in range(PK):
+            R[R_P + k, lane] = P[row(P, i), k]
+        for k in range(Q.shape[1]):
+            R[R_P + PK + k, lane] = Q[row(Q, i), k]
+        R[R_EPS, lane] = EPS[row(EPS, i)]
+        R[R_FSTAR, lane] = FSTAR[row(FSTAR, i)]
+        R[R_TAU, lane] = TAU[row(TAU, i)]
+        R[R_SHAPE, lane] = NA[row(NA, i)]
+        I[I_T, lane] = T[i]
+        I[I_HIT, lane] = HIT[row(HIT, i)] - 1
+        I[I_FLAG, lane] = 0
+        J[J_MAXIT, lane] = MAXIT[row(MAXIT, i)]
+        J[J_RJ, lane] = RJ[row(RJ, i)]
+        J[J_NEXT, lane] = CK[RJ[row(RJ, i)]]
+        J[J_SEED, lane] = SEED[row(SEED, i)]
+        J[J_STREAM, lane] = STREAM[row(STREAM, i)]
+    else:
         J[J_ID, lane] = -1
         J[J_NEXT, lane] = -1
         I[I_FLAG, lane] = 0
-        return 0
-    i = order[k]
-    J[J_ID, lane] = i
-    for j in range(DIM):
-        W[W_X + j, lane] = X[i, j]
-        W[W_M + j, lane] = MOM[i, j]
-    for k in range(SK):
-        W[W_S + k, lane] = S[i, k]
-    PK = P.shape[1]
-    ip = i if P.shape[0] > 1 else 0  # one parameter row per instance, or one row shared by all
-    for k in range(PK):
-        R[R_P + k, lane] = P[ip, k]
-    for k in range(Q.shape[1]):
-        R[R_P + PK + k, lane] = Q[i, k]
-    R[R_EPS, lane] = EPS[i]
-    R[R_FSTAR, lane] = FSTAR[i]
-    R[R_TAU, lane] = TAU[i]
-    R[R_SHAPE, lane] = NA[i]
-    I[I_T, lane] = T[i]
-    I[I_HIT, lane] = HIT[i]
-    I[I_FLAG, lane] = 0
-    J[J_MAXIT, lane] = MAXIT[i]
-    J[J_RJ, lane] = RJ[i]
-    J[J_NEXT, lane] = CK[RJ[i]]
-    J[J_SEED, lane] = SEED[i]
-    J[J_STREAM, lane] = STREAM[i]
-    return 1
+    return 1 if queued else 0  # one return: the source-level inliner pastes load into fill and attend, whose
+    # calls to compiled functions would otherwise cost two atomic reference-count updates per array argument
+
+
+def row(A, i):
+    """Instance i's row of a per-instance input: row i, or row 0 of an input of one row shared by all (run passes
+    one row for an argument given as a scalar, so that a call packs no per-instance copies of it)."""
+    return i if A.shape[0] > 1 else 0
 
 
 def evaluate_points(X, P, F, G, H):

@@ -2,12 +2,17 @@
 
 Instances whose functions share one value_grad source (e.g. f_exp with different (L0, L1)) share one kernel, with
 one parameter row each; a batch mixing sources runs one kernel per source. Kernels run in slices of bounded work
-(SLICE_STEPS instance-steps on the CPU), so Ctrl-C is honoured between slices, within about a second: the run
-stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
+(on the CPU, about SLICE_SECONDS at the rate of the slices before), so Ctrl-C is honoured between slices, within
+about a second: the run stops and KeyboardInterrupt reaches the caller, whose finished work is its own to keep.
+
+Packing costs little Python per call (issue 12 asks <= 2 ms per 200,000 instances; bench/bench_runner.py prints
+it): an argument given as a scalar is passed to the kernels as one row shared by all instances (lanes.row), not
+copied per instance, and the work of a call is proportional to the arrays it must return.
 """
 import math
 import signal
 import threading
+import time
 
 import numba
 import numpy as np
@@ -23,30 +28,34 @@ from .lanes import RUNNING
 from .result import BUDGET, CONVERGED, DIVERGED, RunResult
 
 BACKENDS = ("cpu", "cuda")
-STOPS = {"grad": 0, "gap": 1, "never": 2}
+STOPS = {"grad": 0, "gap": 1, "never": 2}  # the codes of lanes.STOP_GRAD, STOP_GAP, STOP_NEVER
 MAX_ITER = 2**62          # t + 1 and budgets stay far from int64 overflow
-SLICE_STEPS = 2**24       # instance-steps per CPU slice: about 0.1 s of work on two cores
+SLICE_STEPS = 2**24       # instance-steps of the first CPU slice (about 35 ms on two cores for f_exp, clipped GD)
+SLICE_SECONDS = 0.1       # later slices: the steps the run has been doing in this time (at least SLICE_STEPS)
+_CONVERGED, _BUDGET, _DIVERGED = int(CONVERGED), int(BUDGET), int(DIVERGED)  # plain ints for compiled code
 
 
 def _per_instance(name, value, n, *, positive=False, nonnegative=False):
+    """value as floats: one entry per instance, or one entry shared by all when given as a scalar."""
     arr = as_finite(name, value)
     if positive and np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0, got {value!r}")
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0, got {value!r}")
     if arr.ndim == 0:
-        return np.full(n, float(arr))
+        return arr.reshape(1)
     if arr.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
     return arr.astype(float)
 
 
 def _integers(name, value, n, low, high):
+    """value as int64: one entry per instance, or one entry shared by all when given as a scalar."""
     arr = strict_number(name, value)
     if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < low) or np.any(arr > high):
         raise ValueError(f"{name} must be integers in [{low}, {high}], got {value!r}")
     if arr.ndim == 0:
-        return np.full(n, int(arr), np.int64)
+        return np.array([int(arr)], np.int64)
     if arr.shape != (n,):
         raise ValueError(f"{name} must be a scalar or have one entry per row of x0 ({n}), got shape {arr.shape}")
     return np.array([int(v) for v in arr.tolist()], np.int64) if arr.dtype.kind == "f" else arr.astype(np.int64)
@@ -140,16 +149,17 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     choice("stop", stop, tuple(STOPS))
     rule = R.get(rule)
     model = N.get(noise)
-    first = function if isinstance(function, Function) else next(iter(function), None)
-    X0 = _points(x0, first)
+    single = isinstance(function, Function)
+    first = function if single else next(iter(function), None)
+    X0 = _points(x0, first)  # a new array: the run's iterates are updated in it
     n, dim = X0.shape
-    fns = _functions(function, n)
-    for f in ([function] if isinstance(function, Function) else fns):
+    fns = function if single else _functions(function, n)  # one Function, or one per instance
+    for f in ([function] if single else fns):
         if f.dim is not None and f.dim != dim:
             raise ValueError(f"x0: {f.name} is a function of R^{f.dim}, got points of R^{dim}")
     if dim == 1:  # radial lifts run as their profile on the line: the same numbers, less arithmetic
-        function = function.on_dim(1) if isinstance(function, Function) else [f.on_dim(1) for f in fns]
-        fns = _functions(function, n)
+        function = function.on_dim(1) if single else [f.on_dim(1) for f in fns]
+        fns = function if single else _functions(function, n)
     budgets = _integers("max_iter", max_iter, n, 1, MAX_ITER)
     eps_arr = _per_instance("eps", eps, n, positive=True)
     tau_arr = _per_instance("tau", tau, n, nonnegative=True)
@@ -159,27 +169,37 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     if not model and noise_params:
         raise ValueError("noise_params: given without a noise model")
     seeds = _integers("seed", seed, n, 0, 2**63 - 1)
-    streams = np.arange(n, dtype=np.int64) if streams is None else _integers("streams", streams, n, 0, 2**63 - 1)
-    values = rule.values(rule_params, tau=tau_arr if model else np.zeros(n))
-    Q = np.zeros((n, max(len(values), 1)))
-    for j, v in enumerate(values):
-        Q[:, j] = _per_instance(rule.param_names[j], v, n)
-    f_star = np.full(n, function.f_star) if isinstance(function, Function) else np.array([f.f_star for f in fns])
+    if streams is not None:
+        streams = _integers("streams", streams, n, 0, 2**63 - 1)
+    else:  # streams 0..n-1; without noise they are never read
+        streams = np.arange(n, dtype=np.int64) if model else np.zeros(1, np.int64)
+    values = rule.values(rule_params, tau=(tau_arr if tau_arr.size > 1 else tau_arr[0]) if model else 0.0)
+    columns = [_per_instance(rule.param_names[j], v, n) for j, v in enumerate(values)]
+    Q = np.zeros((max((c.size for c in columns), default=1), max(len(values), 1)))
+    for j, c in enumerate(columns):
+        Q[:, j] = c
+    f_star = np.array([function.f_star]) if single else np.array([f.f_star for f in fns])
     if stop == "gap" and not np.all(np.isfinite(f_star)):
         raise ValueError("stop='gap' needs a finite f_star for every function")
     ck = _checkpoints(record, budgets)
     _check_starts(function, fns, X0)
 
+    S = np.empty((n, rule.state_size))
+    S[:] = np.asarray(rule.init_state or (0.0,) * rule.state_size, float)
+    # zeros where the kernels need initial values, and one shared row of them where the values cannot change
+    # (lanes.py): MOM without momentum, HIT (1 + the first t that met the target) unless stop is "never", RJ without
+    # a trace; F and G are written when an instance finishes (and _check refuses a status that is not final)
+    rows_of = {"MOM": n if rule.scales is not None else 1, "HIT": n if stop == "never" else 1,
+               "RJ": n if ck.size else 1}
     state = {
-        "X": X0.copy(), "T": np.zeros(n, np.int64), "S": np.tile(np.asarray(rule.init_state or (0.0,) * rule.state_size,
-                                                                             float), (n, 1)).reshape(n, rule.state_size),
-        "MOM": np.zeros((n, dim)), "HIT": np.full(n, -1, np.int64), "RJ": np.zeros(n, np.int64),
-        "STATUS": np.full(n, RUNNING, np.int8), "F": np.full(n, np.nan), "G": np.full(n, np.nan),
+        "X": X0, "T": np.zeros(n, np.int64), "S": S, "MOM": np.zeros((rows_of["MOM"], dim)),
+        "HIT": np.zeros(rows_of["HIT"], np.int64), "RJ": np.zeros(rows_of["RJ"], np.int64),
+        "STATUS": np.full(n, RUNNING, np.int8), "F": np.empty(n), "G": np.empty(n),
         "RF": np.full((n, ck.size), np.nan), "RG": np.full((n, ck.size), np.nan),
         "RX": np.full((n, ck.size, dim), np.nan),
     }
     common = {"EPS": eps_arr, "FSTAR": np.nan_to_num(f_star), "MAXIT": budgets, "Q": Q, "SEED": seeds,
-              "STREAM": streams, "TAU": tau_arr, "NA": np.full(n, shape), "CK": np.append(ck, -1),
+              "STREAM": streams, "TAU": tau_arr, "NA": np.array([shape], float), "CK": np.append(ck, -1),
               "NOISE": N.CODES[model.name] if model else -1}
     with _Interrupt() as interrupt:
         for kernel_fn, rows, P in _groups(function, fns, n):
@@ -189,7 +209,7 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
                 from . import cuda
                 cuda.run_rows(kernel_fn, rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
     _check(state, fns, eps_arr, f_star, budgets, stop)
-    names = function.name if isinstance(function, Function) else _compact([f.name for f in fns])
+    names = function.name if single else _compact([f.name for f in fns])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
             "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
             "rule_params": {p: _compact(v) for p, v in zip(rule.param_names, Q.T)},
@@ -206,14 +226,15 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
 
 def _groups(function, fns, n):
-    """(function of the kernel, rows, P) per kernel: the rows it runs and the parameter matrix P (one row per
-    instance, padded with zeros; rows of other groups stay zero), or one row for all instances when they share one
-    Function (the kernels read row 0 of a one-row P). Rows whose functions share a value_grad (and bindings) share
-    a kernel; up to union.MAX_MEMBERS different ones share a union kernel (union.py), since a cold compile costs
-    more than the dispatch on the member."""
+    """(function of the kernel, rows, P) per kernel: the rows it runs (a new array, which the CPU runner uses as its
+    queue; None for every row in order) and the parameter matrix P (one row per instance, padded with zeros; rows of
+    other groups stay zero), or one row for all instances when they share one Function (the kernels read row 0 of a
+    one-row P). Rows whose functions share a value_grad (and bindings) share a kernel; up to union.MAX_MEMBERS
+    different ones share a union kernel (union.py), since a cold compile costs more than the dispatch on the
+    member."""
     if isinstance(function, Function):  # the common case: no per-row Python work, no copy per instance
         p = function.params if function.params.size else np.zeros(1)
-        yield function, np.arange(n, dtype=np.int64), np.ascontiguousarray(p, dtype=float).reshape(1, p.size)
+        yield function, None, np.ascontiguousarray(p, dtype=float).reshape(1, p.size)  # None: every row, in order
         return
     groups, distinct = {}, {}
     for i, f in enumerate(fns):
@@ -251,14 +272,31 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     if P.shape[0] not in (1, state["X"].shape[0]):  # the kernels read row 0 of a one-row P, else row i
         raise RuntimeError(f"internal: parameter matrix of {P.shape[0]} rows for {state['X'].shape[0]} instances")
     s, c = state, common
-    pending = rows
-    while pending.size:
-        cursor = np.zeros(1, np.int64)
+    # The queue: positions start.. are what is left to run, instance order[k] at position k below `until` and k
+    # itself from there on (lanes.py). A slice takes positions from cursor[0] on and writes the instances it paused
+    # (at most LANES per worker) to order[start:], counting them in cursor[2]; they go back just before the untaken
+    # rest, so a slice costs Python time independent of the batch's size.
+    # A slice is about SLICE_SECONDS of work at the rate of the slices before it: Ctrl-C waits about that long,
+    # and a fast kernel does not pay the Python and thread start-up of a slice every few milliseconds.
+    n = state["X"].shape[0]
+    if rows is None:  # every row in order: the identity needs no array, only room for the paused instances
+        order, until = np.empty(n, np.int64), 0
+    else:  # _groups makes a new array per group: it is written in place
+        order, until = rows, rows.size
+    start = 0
+    budget = SLICE_STEPS
+    compiled = False
+    while start < order.size:
+        cursor = np.array([start, start, 0, until], np.int64)
         spent = np.zeros(1, np.int64)
-        args = (pending, cursor, spent, SLICE_STEPS, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
+        args = (order, cursor, spent, budget, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
                 s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
                 c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
-        workers = min(numba.get_num_threads(), -(-pending.size // kernels.LANES))
+        if not compiled:  # the argument types are those of every slice
+            kernels.compile_worker(worker, args)
+            compiled = True
+        workers = min(numba.get_num_threads(), -(-(order.size - start) // kernels.LANES))
+        began = time.perf_counter()
         if workers > 1:
             threads = [threading.Thread(target=worker, args=args) for _ in range(workers - 1)]
             for t in threads:
@@ -269,7 +307,12 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
         else:
             worker(*args)
         interrupt.check()
-        pending = pending[state["STATUS"][pending] == RUNNING]
+        rate = int(spent[0]) / max(time.perf_counter() - began, 1e-6)
+        budget = max(SLICE_STEPS, min(int(rate * SLICE_SECONDS), 2**40))
+        taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
+        order[taken - paused:taken] = order[start:start + paused].copy()
+        start = taken - paused
+        until = max(until, taken)
 
 
 def _check_starts(function, fns, X0):
@@ -288,21 +331,42 @@ def _check_starts(function, fns, X0):
 
 def _check(state, fns, eps, f_star, budgets, stop):
     """Whatever came back from a kernel is checked: an impossible result is an error naming the instance, never
-    a row of a table."""
+    a row of a table. fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one
+    for all."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
-    bad = ~np.isin(status, (CONVERGED, BUDGET, DIVERGED)) | (T < 0) | (T > budgets)
-    conv = status == CONVERGED
-    bad |= conv & ~(np.isfinite(F) & np.isfinite(G))
-    if stop == "grad":
-        bad |= conv & ~(G <= eps)
-    elif stop == "gap":
-        bad |= conv & ~(F - f_star <= eps)
-    bad |= (status == BUDGET) & (T != budgets) & (stop != "never")
-    if np.any(bad):
-        i = int(np.flatnonzero(bad)[0])
-        raise RuntimeError(f"kernel returned an impossible result for instance {i} ({fns[i].name}): status "
-                           f"{int(status[i])}, iterations {int(T[i])}, f {F[i]!r}, ||grad f|| {G[i]!r}; please "
-                           "report this")
+    i = kernels.cpu_function(_first_impossible)(status, T, F, G, eps, f_star, budgets, STOPS[stop])
+    if i < 0:
+        return
+    name = fns.name if isinstance(fns, Function) else fns[i].name
+    raise RuntimeError(f"kernel returned an impossible result for instance {i} ({name}): status "
+                       f"{int(status[i])}, iterations {int(T[i])}, f {F[i]!r}, ||grad f|| {G[i]!r}; please "
+                       "report this")
+
+
+def _first_impossible(status, T, F, G, eps, f_star, budgets, stop):
+    """The first instance whose result cannot be (or -1): a status that is not final, t outside [0, max_iter],
+    "converged" with a non-finite f or gradient norm or without meeting the target, or "budget" before max_iter
+    (unless stop is "never"). One compiled pass (kernels.cpu_function): the same test in NumPy made a dozen
+    temporary arrays of the batch's size, about 1.5 ms per 200,000 instances in page faults alone."""
+    ke, kb, kf = eps.shape[0] > 1, budgets.shape[0] > 1, f_star.shape[0] > 1  # one entry per instance, or one
+    for i in range(status.shape[0]):
+        eps_i = eps[i if ke else 0]
+        budget_i = budgets[i if kb else 0]
+        s = status[i]
+        if stop == 0:
+            target = G[i] <= eps_i  # false for NaN
+        elif stop == 1:
+            target = F[i] - f_star[i if kf else 0] <= eps_i
+        else:
+            target = True
+        final = (s == _CONVERGED) or (s == _BUDGET) or (s == _DIVERGED)
+        if not final or T[i] < 0 or T[i] > budget_i:
+            return i
+        if s == _CONVERGED and not (math.isfinite(F[i]) and math.isfinite(G[i]) and target):
+            return i
+        if s == _BUDGET and stop != 2 and T[i] != budget_i:
+            return i
+    return -1
 
 
 def _compact(values):
