@@ -50,7 +50,7 @@ def _positive_int(text):
 def _verify_options(p):
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="small grids, about a minute on 2 cores (the default)")
+                      help="small grids, about 25 s on 2 cores once its kernels are compiled (the default)")
     mode.add_argument("--full", dest="mode", action="store_const", const="full",
                       help="the larger grids (tens of minutes on 2 cores)")
     p.set_defaults(mode="quick")
