@@ -275,7 +275,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed, "only": only,
             "settings": {c.id: _settings(c, mode, seed) for c in selection.claims}, "claim_seconds": timings,
-            "elapsed_s": time.perf_counter() - t0, "jobs": jobs if len(tasks) > 1 and executor is None else 1,
+            "elapsed_s": time.perf_counter() - t0, "jobs": max(1, min(jobs, len(tasks))) if executor is None else 1,
             "versions": {**versions(), "code_digest": code_digest()}}
     write_json(folder / "report.json", meta, rows, proofs)
     write_markdown(folder / "report.md", meta, rows, failed, proofs_md)
