@@ -286,33 +286,82 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     start = 0
     budget = SLICE_STEPS
     compiled = False
-    while start < order.size:
-        cursor = np.array([start, start, 0, until], np.int64)
-        spent = np.zeros(1, np.int64)
-        args = (order, cursor, spent, budget, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
-                s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
-                c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
-        if not compiled:  # the argument types are those of every slice
-            kernels.compile_worker(worker, args)
-            compiled = True
-        workers = min(numba.get_num_threads(), -(-(order.size - start) // kernels.LANES))
-        began = time.perf_counter()
-        if workers > 1:
-            threads = [threading.Thread(target=worker, args=args) for _ in range(workers - 1)]
-            for t in threads:
-                t.start()
-            worker(*args)
-            for t in threads:
-                t.join()
-        else:
-            worker(*args)
-        interrupt.check()
-        rate = int(spent[0]) / max(time.perf_counter() - began, 1e-6)
-        budget = max(SLICE_STEPS, min(int(rate * SLICE_SECONDS), 2**40))
-        taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
-        order[taken - paused:taken] = order[start:start + paused].copy()
-        start = taken - paused
-        until = max(until, taken)
+    with _Helpers(worker, numba.get_num_threads() - 1) as helpers:
+        while start < order.size:
+            cursor = np.array([start, start, 0, until], np.int64)
+            spent = np.zeros(1, np.int64)
+            args = (order, cursor, spent, budget, P, s["X"], s["T"], s["S"], s["MOM"], s["HIT"], s["RJ"],
+                    s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"], c["STREAM"],
+                    c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
+            if not compiled:  # the argument types are those of every slice
+                kernels.compile_worker(worker, args)
+                compiled = True
+            workers = min(helpers.count + 1, -(-(order.size - start) // kernels.LANES))
+            began = time.perf_counter()
+            helpers.run_slice(args, workers - 1)
+            interrupt.check()
+            rate = int(spent[0]) / max(time.perf_counter() - began, 1e-6)
+            budget = max(SLICE_STEPS, min(int(rate * SLICE_SECONDS), 2**40))
+            taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
+            order[taken - paused:taken] = order[start:start + paused].copy()
+            start = taken - paused
+            until = max(until, taken)
+
+
+class _Helpers:
+    """The worker threads besides the caller's, started once per kernel of a run and kept between its slices
+    (starting threads for every slice cost about 0.1 ms each). run_slice(args, k) has k of them run
+    worker(*args) while the calling thread runs it too, and returns when all are done. On leaving (also by an
+    exception, such as KeyboardInterrupt from a caller's own SIGINT handler) the threads are told to stop and
+    joined, so no worker writes to the run's arrays after run() has returned."""
+
+    def __init__(self, worker, count):
+        self.worker, self.count = worker, max(count, 0)
+        self.args, self.error = None, None
+        self.go = [threading.Semaphore(0) for _ in range(self.count)]
+        self.done = threading.Semaphore(0)
+        self.threads = []
+
+    def __enter__(self):
+        return self
+
+    def _loop(self, j):
+        while True:
+            self.go[j].acquire()
+            args = self.args
+            if args is None:  # told to stop
+                return
+            try:
+                self.worker(*args)
+            except BaseException as e:  # re-raised in the caller's thread
+                self.error = e
+            finally:
+                self.done.release()
+
+    def run_slice(self, args, k):
+        while len(self.threads) < k:  # started on first need: a one-thread run or a small batch starts none
+            t = threading.Thread(target=self._loop, args=(len(self.threads),), daemon=True)
+            t.start()
+            self.threads.append(t)
+        self.args = args
+        for j in range(k):
+            self.go[j].release()
+        try:
+            self.worker(*args)
+        finally:
+            for _ in range(k):
+                self.done.acquire()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def __exit__(self, *exc):
+        self.args = None
+        for j in range(len(self.threads)):
+            self.go[j].release()
+        for t in self.threads:
+            t.join()
+        return False
 
 
 def _check_starts(function, fns, X0):
