@@ -383,39 +383,44 @@ def _check(state, fns, eps, f_star, budgets, stop):
     a row of a table. fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one
     for all."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
-    i = kernels.cpu_function(_first_impossible)(status, T, F, G, eps, f_star, budgets, STOPS[stop])
-    if i < 0:
+    first_impossible = kernels.cpu_function(_first_impossible)
+    if first_impossible(status, T, F, G, eps, f_star, budgets, STOPS[stop], False) < 0:
         return
+    i = first_impossible(status, T, F, G, eps, f_star, budgets, STOPS[stop], True)
     name = fns.name if isinstance(fns, Function) else fns[i].name
     raise RuntimeError(f"kernel returned an impossible result for instance {i} ({name}): status "
                        f"{int(status[i])}, iterations {int(T[i])}, f {F[i]!r}, ||grad f|| {G[i]!r}; please "
                        "report this")
 
 
-def _first_impossible(status, T, F, G, eps, f_star, budgets, stop):
-    """The first instance whose result cannot be (or -1): a status that is not final, t outside [0, max_iter],
-    "converged" with a non-finite f or gradient norm or without meeting the target, or "budget" before max_iter
-    (unless stop is "never"). One compiled pass (kernels.cpu_function): the same test in NumPy made a dozen
-    temporary arrays of the batch's size, about 1.5 ms per 200,000 instances in page faults alone."""
+def _first_impossible(status, T, F, G, eps, f_star, budgets, stop, search):
+    """Whether some instance's result cannot be: a status that is not final, t outside [0, max_iter], "converged"
+    with a non-finite f or gradient norm or without meeting the target, or "budget" before max_iter (unless stop is
+    "never"). -1 if none; else, with search, the first such instance, and without, the number of instances.
+    One compiled pass (kernels.cpu_function). Without search the test is written without branches (& and | of the
+    conditions), so LLVM vectorises it: about 0.17 ms per 200,000 instances instead of 0.4 ms for a loop that
+    returns at the first bad one; _check searches only when there is one."""
     ke, kb, kf = eps.shape[0] > 1, budgets.shape[0] > 1, f_star.shape[0] > 1  # one entry per instance, or one
-    for i in range(status.shape[0]):
+    n = status.shape[0]
+    raised = False
+    for i in range(n):
         eps_i = eps[i if ke else 0]
         budget_i = budgets[i if kb else 0]
-        s = status[i]
+        s, t, f, g = status[i], T[i], F[i], G[i]
         if stop == 0:
-            target = G[i] <= eps_i  # false for NaN
+            target = g <= eps_i  # false for NaN
         elif stop == 1:
-            target = F[i] - f_star[i if kf else 0] <= eps_i
+            target = f - f_star[i if kf else 0] <= eps_i
         else:
             target = True
-        final = (s == _CONVERGED) or (s == _BUDGET) or (s == _DIVERGED)
-        if not final or T[i] < 0 or T[i] > budget_i:
+        final = (s == _CONVERGED) | (s == _BUDGET) | (s == _DIVERGED)
+        finite = (abs(f) < math.inf) & (abs(g) < math.inf)  # false for NaN
+        bad = (not final) | (t < 0) | (t > budget_i) | ((s == _CONVERGED) & (not (finite & target))) | (
+            (s == _BUDGET) & (stop != 2) & (t != budget_i))
+        if search and bad:
             return i
-        if s == _CONVERGED and not (math.isfinite(F[i]) and math.isfinite(G[i]) and target):
-            return i
-        if s == _BUDGET and stop != 2 and T[i] != budget_i:
-            return i
-    return -1
+        raised |= bad
+    return n if raised else -1
 
 
 def _compact(values):
