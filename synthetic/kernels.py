@@ -278,18 +278,17 @@ def compile_worker(worker, args):
     if seen is not None and (worker, seen) in _COMPILED_FOR:
         return
     types = tuple(numba.typeof(a) for a in args)
-    if seen is not None:
+    if types not in worker.overloads:
+        from llvmlite import binding
+        from numba.core.compiler_lock import global_compiler_lock
+        with global_compiler_lock:
+            binding.set_option("clipcheck", f"-force-vector-interleave={INTERLEAVE}")
+            try:
+                worker.compile(types)
+            finally:
+                binding.set_option("clipcheck", "-force-vector-interleave=0")
+    if seen is not None:  # only once compiled
         _COMPILED_FOR.add((worker, seen))
-    if types in worker.overloads:
-        return
-    from llvmlite import binding
-    from numba.core.compiler_lock import global_compiler_lock
-    with global_compiler_lock:
-        binding.set_option("clipcheck", f"-force-vector-interleave={INTERLEAVE}")
-        try:
-            worker.compile(types)
-        finally:
-            binding.set_option("clipcheck", "-force-vector-interleave=0")
 
 
 _COMPILED_FOR = set()  # (worker, argument fingerprints) that compile_worker has seen
@@ -297,7 +296,7 @@ _COMPILED_FOR = set()  # (worker, argument fingerprints) that compile_worker has
 
 def _fingerprints(args):
     """The arguments' type fingerprints, as Numba's dispatcher computes them to look up the type of an argument (the
-    same fingerprint, the same Numba type), or None where Numba offers none: numba.typeof of a run's 28 arguments
+    same fingerprint, the same Numba type), or None where Numba offers none: numba.typeof of a run's 29 arguments
     costs about 0.15 ms a call, the fingerprints a few microseconds."""
     try:
         from numba._dispatcher import compute_fingerprint
