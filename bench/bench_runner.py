@@ -21,7 +21,7 @@ round e^x differently in the last bit; the count says how often that changes an 
 time of a runner call: its wall time minus the time inside the worker kernel (issue 12 asks <= 2 ms per 200,000
 instances).
 
-Run on demand:  python bench/bench_runner.py [--instances N] [--rounds R] [--threads T]
+Run on demand:  python bench/bench_runner.py [--instances N] [--rounds R] [--threads T] [--python-only CALLS]
 """
 import os
 
@@ -176,10 +176,16 @@ def main():
     ap.add_argument("--instances", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2, help="threads of the runner and the C loop (default 2)")
+    ap.add_argument("--python-only", type=int, metavar="CALLS", default=0,
+                    help="only the Python time of CALLS runner calls (after one warm-up call), nothing else")
     args = ap.parse_args()
     numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     fam, x0 = workload(args.instances)
     eta_c, gamma = steps.zhsj_thm3_params(L0, L1)
+    if args.python_only:
+        runner("clipcheck")(fam, x0, eta_c, gamma)  # compilation
+        print_python_time(python_time(fam, x0, eta_c, gamma, args.python_only), args)
+        return
     impls = {"runner": runner("clipcheck"), "runner libm": runner("libm"), "NumPy": numpy_loop}
     c = build_c(args.threads)
     if c is not None:
@@ -219,9 +225,12 @@ def main():
         print("(no C compiler with OpenMP found: the C loop was skipped)")
     else:
         print("(C no-fast-math: extra information only; the acceptance ratio is the one to the C loop)")
-    py = python_time(fam, x0, eta_c, gamma, max(args.rounds, 3))
-    print(f"Python time of a runner call ({args.instances} instances): best {py.min():.2f} ms, median "
-          f"{np.median(py):.2f} ms ({', '.join(f'{v:.2f}' for v in py)})")
+    print_python_time(python_time(fam, x0, eta_c, gamma, max(args.rounds, 3)), args)
+
+
+def print_python_time(py, args):
+    print(f"Python time of a runner call ({args.instances} instances, {args.threads} threads): best "
+          f"{py.min():.2f} ms, median {np.median(py):.2f} ms ({', '.join(f'{v:.2f}' for v in py)})")
 
 
 if __name__ == "__main__":

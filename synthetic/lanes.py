@@ -34,11 +34,13 @@ order needs no array of indices); a paused instance is written back to order[cur
 (positions before cursor[0], which the slice has already taken from), so the caller finds the unfinished instances
 without looking at the batch. The caller runs slices until no instance is left, so Ctrl-C is honoured between
 slices.
-Per-instance arrays: X iterate, T step index, S rule state, MOM momentum, HIT 1 + the first t that met the target
-(stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index, STATUS (RUNNING until
-final), F and G final value and gradient norm. MOM, HIT and RJ may be one shared row of zeros where they cannot
-change: a rule without momentum, a stop other than "never" (an instance that meets the target finishes in the pass
-that sees it, so a paused one has met none), a run without a trace; they are then read from row 0 and not written.
+Per-instance arrays: X0 the starts (only read: an instance at t = 0 starts from X0, whose iterate is still x0), X
+iterate (written when an instance pauses or finishes), T step index, S rule state, MOM momentum, HIT 1 + the first
+t that met the target (stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index,
+STATUS (RUNNING until final), F and G final value and gradient norm. MOM, HIT and RJ may be one shared row of zeros
+where they cannot change: a rule without momentum, a stop other than "never" (an instance that meets the target
+finishes in the pass that sees it, so a paused one has met none), a run without a trace; they are then read from row
+0 and not written.
 """
 import math
 
@@ -63,7 +65,7 @@ def layout(dim, state_size):
             "W_ROWS": 4 * dim + 2 * state_size + 2}
 
 
-def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
+def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
            STREAM, TAU, NA, stop, noise, CK, RF, RG, RX):
     intrinsics.prefer_wide_vectors()  # zmm where the CPU has AVX-512 (LLVM's default there is ymm)
     PK = P.shape[1]
@@ -74,7 +76,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
     R = np.zeros((R_P + PK + QK, LANES))
     I = np.zeros((4, LANES), np.int64)
     J = np.zeros((6, LANES), np.int64)
-    active = FILL(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
+    active = FILL(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
                   NA, CK)
     unreported = 0  # lane-steps not yet added to the shared budget counter (one atomic per CHECK_EVERY passes)
     while active > 0:
@@ -137,7 +139,7 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
                 attention = exc & (not inactive)
                 I[I_FLAG, lane] = attention
                 flagged |= attention
-        active += ATTEND(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
+        active += ATTEND(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
                          SEED, STREAM, TAU, NA, CK, RF, RG, RX)
         unreported += done * LANES
         if unreported >= CHECK_EVERY * LANES:
@@ -149,19 +151,19 @@ def worker(order, cursor, spent, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G,
 
 # -- the cold paths: compiled once per (DIM, SK) in a module of their own, shared by every kernel ------------
 
-def fill(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA, CK):
+def fill(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA, CK):
     """Load an instance into every lane (as many as the queue holds); returns the number of active lanes."""
     J[J_ID] = -1
     J[J_NEXT] = -1
     active = 0
     for lane in range(LANES):
-        loaded = load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
+        loaded = load(lane, order, cursor, W, R, I, J, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
                       STREAM, TAU, NA, CK)  # a whole statement, so that load is inlined (see load)
         active += loaded
     return active
 
 
-def attend(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED, STREAM,
+def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED, STREAM,
            TAU, NA, CK, RF, RG, RX):
     """The slow pass over the flagged lanes: record checkpoints, finalise finished instances and refill their
     lanes. Returns the change in the number of active lanes."""
@@ -191,7 +193,7 @@ def attend(W, R, I, J, order, cursor, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EP
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
             J[J_ID, lane] = -1
-            loaded = load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
+            loaded = load(lane, order, cursor, W, R, I, J, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
                           STREAM, TAU, NA, CK)
             change += loaded - 1
     return change
@@ -217,7 +219,7 @@ def pause(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor):
                 RJ[i] = J[J_RJ, lane]
 
 
-def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA,
+def load(lane, order, cursor, W, R, I, J, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU, NA,
          CK):
     """Put the next instance of the queue in `lane`, from its saved state; 0 when the queue is empty."""
     k = atomics.fetch_add(cursor, 0, 1)
@@ -225,8 +227,9 @@ def load(lane, order, cursor, W, R, I, J, P, X, T, S, MOM, HIT, RJ, EPS, FSTAR, 
     if queued:
         i = order[k] if k < cursor[3] else k
         J[J_ID, lane] = i
+        fresh = T[i] == 0  # x_t is still x0: the iterate moves exactly when t does (worker), so x0 is read itself
         for j in range(DIM):
-            W[W_X + j, lane] = X[i, j]
+            W[W_X + j, lane] = X0[i, j] if fresh else X[i, j]
             W[W_M + j, lane] = MOM[row(MOM, i), j]
         for k in range(SK):
             W[W_S + k, lane] = S[i, k]
