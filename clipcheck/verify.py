@@ -254,14 +254,16 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     this process; ignored with an executor, whose workers run the grid points instead)."""
     hooks = hooks or Hooks()
     folder = prepare_out(out)
-    selection = select(registry(), only, proof_ids(with_proofs))
-    chosen_proofs = selection.proofs(proof_ids(with_proofs))
+    all_proofs = proof_ids(with_proofs)
+    selection = select(registry(), only, all_proofs)
+    chosen_proofs = selection.proofs(all_proofs)
     t0 = time.perf_counter()
     tasks = [workers.Task(c.id, ("claim", c.id, _settings(c, mode, seed), str(folder), use_cache), c.weight)
              for c in selection.claims]
     if chosen_proofs:
         tasks.append(workers.Task("proofs_check", ("proofs", chosen_proofs), PROOFS_WEIGHT))
-    if jobs > 1 and executor is None and len(tasks) > 1:
+    jobs = max(1, min(jobs, len(tasks))) if executor is None else 1  # the workers that can be busy at once
+    if jobs > 1:
         results = _in_workers(tasks, jobs, hooks)
     else:
         results = _here(tasks, folder, use_cache, hooks, executor)
@@ -275,7 +277,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     meta = {"mode": mode, "command": " ".join(["clipcheck"] + sys.argv[1:]),
             "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "seed": seed, "only": only,
             "settings": {c.id: _settings(c, mode, seed) for c in selection.claims}, "claim_seconds": timings,
-            "elapsed_s": time.perf_counter() - t0, "jobs": max(1, min(jobs, len(tasks))) if executor is None else 1,
+            "elapsed_s": time.perf_counter() - t0, "jobs": jobs,
             "versions": {**versions(), "code_digest": code_digest()}}
     write_json(folder / "report.json", meta, rows, proofs)
     write_markdown(folder / "report.md", meta, rows, failed, proofs_md)
@@ -304,13 +306,14 @@ def _task(payload, notice=_nothing, point=None, executor=None):
         return run_claim(claim, settings, folder, use_cache, notice)
 
 
+def _announce(hooks, task):
+    (hooks.claim if task.payload[0] == "claim" else hooks.step)(task.label)
+
+
 def _here(tasks, folder, use_cache, hooks, executor):
     results = []
     for task in tasks:
-        if task.payload[0] == "claim":
-            hooks.claim(task.label)
-        else:
-            hooks.step(task.label)
+        _announce(hooks, task)
         results.append(_task(task.payload, hooks.notice, hooks.point, executor))
     return results
 
@@ -318,9 +321,6 @@ def _here(tasks, folder, use_cache, hooks, executor):
 def _in_workers(tasks, jobs, hooks):
     """The tasks on `jobs` worker processes (clipcheck.workers), longest first; their progress and notices reach
     `hooks` here. Each worker runs its kernels on its share of the cores."""
-    def started(task):
-        (hooks.claim if task.payload[0] == "claim" else hooks.step)(task.label)
-
     def heard(kind, *event):
         if kind == "point" and hooks.point is not None:
             hooks.point(*event)
@@ -329,8 +329,9 @@ def _in_workers(tasks, jobs, hooks):
 
     threads = max(1, cores() // jobs)
     env = {"NUMBA_NUM_THREADS": str(min(threads, int(os.environ.get("NUMBA_NUM_THREADS", threads))))}
-    return workers.run(tasks, jobs, _task_in_worker, started, heard,
-                       setup=functools.partial(_adopt_constants, theory_constants(), _module_numbers()), env=env)
+    moved = {**_module_numbers(), **theory_constants()}
+    return workers.run(tasks, jobs, _task_in_worker, functools.partial(_announce, hooks), heard,
+                       setup=functools.partial(_adopt_constants, moved), env=env)
 
 
 def _task_in_worker(payload, emit):
@@ -345,15 +346,13 @@ def _module_numbers():
             for k, v in list(vars(module).items()) if k.isupper() and type(v) in (int, float)}
 
 
-def _adopt_constants(constants, numbers=None):
-    """In a worker: the parent's theory constants (a test, or a user checking a false constant, may have moved
-    one; the worker imported the original values), and its module numbers where the worker has that module loaded
-    (the claims' own modules are, by unpickling _task_in_worker; a module a claim imports later, and a function
-    patched in the parent, are not handed over: a test that moves those runs verify with jobs=1)."""
-    for name, value in constants.items():
-        module, attr = name.rsplit(".", 1)
-        setattr(importlib.import_module(module), attr, value)
-    for name, value in (numbers or {}).items():
+def _adopt_constants(values):
+    """In a worker: the parent's theory constants and module numbers ({"module.NAME": value}; a test, or a user
+    checking a false constant, may have moved one, and the worker imported the original values), set in the
+    modules the worker has loaded. Unpickling _task_in_worker loads this module, hence the claims and
+    theory.bounds and theory.steps; a module a claim imports later, and a function patched in the parent, are not
+    handed over: a test that moves those runs verify with jobs=1."""
+    for name, value in values.items():
         module, attr = name.rsplit(".", 1)
         if module in sys.modules:
             setattr(sys.modules[module], attr, value)

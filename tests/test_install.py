@@ -3,6 +3,7 @@
 Each check runs a fresh interpreter from a directory outside the repository, so the repository root is not on
 sys.path and only what the install provides can be imported.
 """
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,10 +31,13 @@ def test_installed_only_under_the_clipcheck_namespace(name, tmp_path):
 
 @pytest.mark.slow
 def test_non_editable_install_runs_verify_from_another_directory(tmp_path):
-    # a wheel build into a target folder: the layout a non-editable `pip install .` produces
-    target = tmp_path / "site"
+    # a wheel build into a target folder: the layout a non-editable `pip install .` produces. It builds from a copy,
+    # since setuptools builds in the source tree (it left a stale build/lib copy of the package in the repository)
+    target, source = tmp_path / "site", tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
+                                                                "clipcheck-report", "clipcheck-probe"))
     build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                            "--target", str(target), str(ROOT)], capture_output=True, text=True, timeout=600)
+                            "--target", str(target), str(source)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     assert {p.name for p in target.iterdir()} & set(SUBPACKAGES) == set()
     assert (target / "clipcheck" / "gpu" / "fixtures" / "ptb" / "ptb.train.txt").exists()

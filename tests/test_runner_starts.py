@@ -10,7 +10,8 @@ def _run(x0):
     return synthetic.run(F.f_exp(1.0, 1.0), "clipped", x0, 1e-9, 10**5, eta_c=0.2, gamma=1.0)
 
 
-def _same(a, b):
+def assert_same_numbers(a, b):
+    """Every result array of a equals b's, bit for bit."""
     for k in ("iterations", "status", "f_final", "grad_norm_final", "x_final"):
         assert np.array_equal(getattr(a, k), getattr(b, k)), k
 
@@ -24,7 +25,7 @@ def test_x0_is_read_not_written_and_the_result_has_its_own_iterates():
     assert np.array_equal(x0, before)
     assert not np.shares_memory(res.x_final, x0)
     assert not np.array_equal(res.x_final[:, 0], x0)  # the iterates did move, so the test above could fail
-    _same(res, _run(x0.tolist()))
+    assert_same_numbers(res, _run(x0.tolist()))
 
 
 def test_read_only_and_strided_starts_give_the_same_numbers():
@@ -33,8 +34,8 @@ def test_read_only_and_strided_starts_give_the_same_numbers():
     ref = _run(x0)
     frozen = x0.copy()
     frozen.flags.writeable = False
-    _same(_run(frozen), ref)
+    assert_same_numbers(_run(frozen), ref)
     spread = np.zeros(600)
     spread[::2] = x0
-    _same(_run(spread[::2]), ref)
-    _same(_run(x0.astype(np.float32).astype(float)), _run(x0.astype(np.float32)))  # float32 starts: converted
+    assert_same_numbers(_run(spread[::2]), ref)
+    assert_same_numbers(_run(x0.astype(np.float32).astype(float)), _run(x0.astype(np.float32)))  # float32 starts: converted
