@@ -208,10 +208,14 @@ def test_ten_sigints_at_random_moments_exit_130_within_2s_and_lose_nothing(tmp_p
         stops.append(stop_s)
         assert p.returncode == INTERRUPTED, err[-2000:]
         assert LINE in err.splitlines() and "Traceback" not in err, err[-2000:]
+    print(f"\n[{mode}] clean run {clean_s:.0f} s; stops after SIGINT (s): "
+          + ", ".join(f"{s:.2f}" for s in stops))
     assert len(stops) == 10 and max(stops) <= STOP_WITHIN_S, stops
 
     kept = _cache_entries(out)
+    t0 = time.monotonic()
     rerun = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True)
+    print(f"[{mode}] {len(kept)} entries kept; rerun {time.monotonic() - t0:.0f} s")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert _report(out) == _report(tmp_path / "clean")  # the same report as a clean run
     after = _cache_entries(out)
