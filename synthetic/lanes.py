@@ -33,7 +33,9 @@ position k holds instance order[k] below cursor[3] and instance k itself from th
 order needs no array of indices); a paused instance is written back to order[cursor[1] + m], m counted by cursor[2]
 (positions before cursor[0], which the slice has already taken from), so the caller finds the unfinished instances
 without looking at the batch. The caller runs slices until no instance is left, so Ctrl-C is honoured between
-slices.
+slices. spent[0] counts the slice's steps, spent[1] the instances it finished and spent[2] those among them whose
+result is impossible (`impossible`, applied as each result is written, while it is in cache): the caller checks a
+batch's results from two counts instead of reading them all again.
 Per-instance arrays: X0 the starts (only read: an instance at t = 0 starts from X0, whose iterate is still x0), X
 iterate (written when an instance pauses or finishes), T step index, S rule state, MOM momentum, HIT 1 + the first
 t that met the target (stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index,
@@ -76,6 +78,7 @@ def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F
     R = np.zeros((R_P + PK + QK, LANES))
     I = np.zeros((4, LANES), np.int64)
     J = np.zeros((6, LANES), np.int64)
+    tally = np.zeros(2, np.int64)  # instances finished by this call, and how many of them with an impossible result
     active = FILL(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
                   NA, CK)
     unreported = 0  # lane-steps not yet added to the shared budget counter (one atomic per CHECK_EVERY passes)
@@ -140,13 +143,15 @@ def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F
                 I[I_FLAG, lane] = attention
                 flagged |= attention
         active += ATTEND(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
-                         SEED, STREAM, TAU, NA, CK, RF, RG, RX)
+                         SEED, STREAM, TAU, NA, CK, RF, RG, RX, stop, tally)
         unreported += done * LANES
         if unreported >= CHECK_EVERY * LANES:
             if atomics.fetch_add(spent, 0, unreported) + unreported >= budget:
                 PAUSE(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor)
-                return
+                break
             unreported = 0
+    atomics.fetch_add(spent, 1, tally[0])
+    atomics.fetch_add(spent, 2, tally[1])
 
 
 # -- the cold paths: compiled once per (DIM, SK) in a module of their own, shared by every kernel ------------
@@ -164,9 +169,10 @@ def fill(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MA
 
 
 def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED, STREAM,
-           TAU, NA, CK, RF, RG, RX):
+           TAU, NA, CK, RF, RG, RX, stop, tally):
     """The slow pass over the flagged lanes: record checkpoints, finalise finished instances and refill their
-    lanes. Returns the change in the number of active lanes."""
+    lanes. Returns the change in the number of active lanes. Each finished instance is counted in tally[0], and
+    checked as it is written (`impossible`): one with an impossible result is counted in tally[1]."""
     change = 0
     for lane in range(LANES):
         if I[I_FLAG, lane] == 0:
@@ -192,11 +198,31 @@ def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G
             G[i] = W[W_GN, lane]
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
+            tally[0] += 1
+            tally[1] += impossible(status, t, F[i], G[i], R[R_EPS, lane], R[R_FSTAR, lane], J[J_MAXIT, lane], stop)
             J[J_ID, lane] = -1
             loaded = load(lane, order, cursor, W, R, I, J, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
                           STREAM, TAU, NA, CK)
             change += loaded - 1
     return change
+
+
+def impossible(status, t, f, g, eps, fstar, budget, stop):
+    """1 when a finished instance's result cannot be, else 0: a status that is not final, t outside [0, budget],
+    "converged" with a non-finite f or gradient norm or without meeting the target, or "budget" before the budget
+    (unless stop is "never", where "budget" means the whole budget was run). Written without branches (& and | of
+    the conditions), so that a loop over instances of it vectorises (run._first_impossible)."""
+    if stop == STOP_GRAD:
+        target = g <= eps  # false for NaN
+    elif stop == STOP_GAP:
+        target = f - fstar <= eps
+    else:
+        target = True
+    final = (status == CONVERGED) | (status == BUDGET) | (status == DIVERGED)
+    finite = (abs(f) < math.inf) & (abs(g) < math.inf)  # false for NaN
+    bad = (not final) | (t < 0) | (t > budget) | ((status == CONVERGED) & (not (finite & target))) | (
+        (status == BUDGET) & (stop != STOP_NEVER) & (t != budget))
+    return 1 if bad else 0
 
 
 def pause(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor):

@@ -9,7 +9,9 @@ Packing costs little Python per call (issue 12 asks <= 2 ms per 200,000 instance
 it): an argument given as a scalar is passed to the kernels as one row shared by all instances (lanes.row), not
 copied per instance, and the work of a call is proportional to the arrays it must return.
 """
+import contextlib
 import math
+import os
 import signal
 import threading
 import time
@@ -19,24 +21,26 @@ import numpy as np
 
 from clipcheck.theory.validation import as_finite, choice, count, strict_number
 
-from . import kernels
+from . import kernels, lanes
 from . import noise as N
 from . import rules as R
 from . import union
 from .functions import Function
 from .lanes import RUNNING
-from .result import BUDGET, CONVERGED, DIVERGED, RunResult
+from .result import RunResult
 
 BACKENDS = ("cpu", "cuda")
 STOPS = {"grad": 0, "gap": 1, "never": 2}  # the codes of lanes.STOP_GRAD, STOP_GAP, STOP_NEVER
 MAX_ITER = 2**62          # t + 1 and budgets stay far from int64 overflow
 SLICE_STEPS = 2**24       # instance-steps of the first CPU slice (about 35 ms on two cores for f_exp, clipped GD)
 SLICE_SECONDS = 0.1       # later slices: the steps the run has been doing in this time (at least SLICE_STEPS)
-_CONVERGED, _BUDGET, _DIVERGED = int(CONVERGED), int(BUDGET), int(DIVERGED)  # plain ints for compiled code
 
 
 def _per_instance(name, value, n, *, positive=False, nonnegative=False):
     """value as floats: one entry per instance, or one entry shared by all when given as a scalar."""
+    if type(value) is float and math.isfinite(value) and not (positive and value <= 0) and not (
+            nonnegative and value < 0):  # the common case, without NumPy's costs per call (the errors below)
+        return np.array([value])
     arr = as_finite(name, value)
     if positive and np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0, got {value!r}")
@@ -51,6 +55,8 @@ def _per_instance(name, value, n, *, positive=False, nonnegative=False):
 
 def _integers(name, value, n, low, high):
     """value as int64: one entry per instance, or one entry shared by all when given as a scalar."""
+    if type(value) is int and low <= value <= high:  # the common case, without NumPy's costs per call
+        return np.array([value], np.int64)
     arr = strict_number(name, value)
     if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < low) or np.any(arr > high):
         raise ValueError(f"{name} must be integers in [{low}, {high}], got {value!r}")
@@ -209,14 +215,19 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     common = {"EPS": eps_arr, "FSTAR": np.nan_to_num(f_star), "MAXIT": budgets, "Q": Q, "SEED": seeds,
               "STREAM": streams, "TAU": tau_arr, "NA": np.array([shape], float), "CK": np.append(ck, -1),
               "NOISE": N.CODES[model.name] if model else -1}
+    tally = np.zeros(2, np.int64)  # the CPU kernels' counts of finished instances and of impossible results
     with _Interrupt() as interrupt:
         for kernel_fn, rows, P in _groups(function, fns, n):
             if backend == "cpu":
-                _run_cpu(kernel_fn, rule, model, dim, math, rows, P, stop, state, common, interrupt)
+                tally += _run_cpu(kernel_fn, rule, model, dim, math, rows, P, stop, state, common, interrupt)
             else:
                 from . import cuda
                 cuda.run_rows(kernel_fn, rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
-    _check(state, fns, eps_arr, f_star, budgets, stop)
+    if backend != "cpu" or tally[0] != n or tally[1] != 0:  # the CPU kernels checked each result as they wrote it
+        _check(state, fns, eps_arr, f_star, budgets, stop)
+        if backend == "cpu":
+            raise RuntimeError(f"internal: the kernels finished {int(tally[0])} of {n} instances and flagged "
+                               f"{int(tally[1])} results as impossible; please report this")
     names = function.name if single else _compact([f.name for f in fns])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
             "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
@@ -275,7 +286,8 @@ def _groups(function, fns, n):
 
 def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, interrupt):
     """Slices of the worker kernel, run by one Python thread per core (the kernel releases the GIL); the workers
-    share the queue and the step budget of a slice through atomic counters, so a slow core holds no one up."""
+    share the queue and the step budget of a slice through atomic counters, so a slow core holds no one up.
+    Returns the kernels' counts (lanes.py): [instances finished, results found impossible]."""
     worker = kernels.cpu_run_kernel(function, rule, model, dim, math_)
     if P.shape[0] not in (1, state["X"].shape[0]):  # the kernels read row 0 of a one-row P, else row i
         raise RuntimeError(f"internal: parameter matrix of {P.shape[0]} rows for {state['X'].shape[0]} instances")
@@ -294,82 +306,114 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     start = 0
     budget = SLICE_STEPS
     compiled = False
-    with _Helpers(worker, numba.get_num_threads() - 1) as helpers:
+    tally = np.zeros(2, np.int64)
+    count = numba.get_num_threads() - 1  # helper threads besides this one
+    with _lend() as helpers:
         while start < order.size:
             cursor = np.array([start, start, 0, until], np.int64)
-            spent = np.zeros(1, np.int64)
+            spent = np.zeros(3, np.int64)  # steps, instances finished, impossible results (lanes.py)
             args = (order, cursor, spent, budget, P, s["X0"], s["X"], s["T"], s["S"], s["MOM"], s["HIT"],
                     s["RJ"], s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"],
                     c["STREAM"], c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
             if not compiled:  # the argument types are those of every slice
                 kernels.compile_worker(worker, args)
                 compiled = True
-            workers = min(helpers.count + 1, -(-(order.size - start) // kernels.LANES))
+            workers = min(count + 1, -(-(order.size - start) // kernels.LANES))
             began = time.perf_counter()
-            helpers.run_slice(args, workers - 1)
+            helpers.run_slice(worker, args, workers - 1)
             interrupt.check()
+            tally += spent[1:]
             rate = int(spent[0]) / max(time.perf_counter() - began, 1e-6)
             budget = max(SLICE_STEPS, min(int(rate * SLICE_SECONDS), 2**40))
             taken, paused = min(int(cursor[0]), order.size), int(cursor[2])
             order[taken - paused:taken] = order[start:start + paused].copy()
             start = taken - paused
             until = max(until, taken)
+    return tally
 
 
 class _Helpers:
-    """The worker threads besides the caller's, started once per kernel of a run and kept between its slices
-    (starting threads for every slice cost about 0.1 ms each). run_slice(args, k) has k of them run
-    worker(*args) while the calling thread runs it too, and returns when all are done. On leaving (also by an
-    exception, such as KeyboardInterrupt from a caller's own SIGINT handler) the threads are told to stop and
-    joined, so no worker writes to the run's arrays after run() has returned."""
+    """Worker threads besides the caller's. run_slice(worker, args, k) has k of them run worker(*args) while the
+    calling thread runs it too, and returns only when all are done, also when the caller's call raises (e.g.
+    KeyboardInterrupt from a caller's own SIGINT handler), so no worker writes to a run's arrays after run_slice has
+    returned. The threads are started on first need and kept: one set for the whole process (`_lend`), since
+    starting a thread costs about 0.1 ms; stop() ends them."""
 
-    def __init__(self, worker, count):
-        self.worker, self.count = worker, max(count, 0)
-        self.args, self.error = None, None
-        self.go = [threading.Semaphore(0) for _ in range(self.count)]
+    def __init__(self):
+        self.args, self.worker, self.error = None, None, None
+        self.go, self.threads = [], []
         self.done = threading.Semaphore(0)
-        self.threads = []
-
-    def __enter__(self):
-        return self
+        self.lock = threading.Lock()  # held by the run the helpers are lent to
 
     def _loop(self, j):
         while True:
             self.go[j].acquire()
-            args = self.args
+            worker, args = self.worker, self.args
             if args is None:  # told to stop
                 return
             try:
-                self.worker(*args)
+                worker(*args)
             except BaseException as e:  # re-raised in the caller's thread
                 self.error = e
             finally:
                 self.done.release()
 
-    def run_slice(self, args, k):
-        while len(self.threads) < k:  # started on first need: a one-thread run or a small batch starts none
-            t = threading.Thread(target=self._loop, args=(len(self.threads),), daemon=True)
+    def run_slice(self, worker, args, k):
+        while len(self.threads) < k:
+            self.go.append(threading.Semaphore(0))
+            t = threading.Thread(target=self._loop, args=(len(self.threads),), daemon=True,
+                                 name=f"clipcheck-helper-{len(self.threads)}")
             t.start()
             self.threads.append(t)
-        self.args = args
+        self.worker, self.args = worker, args
         for j in range(k):
             self.go[j].release()
         try:
-            self.worker(*args)
+            worker(*args)
         finally:
-            for _ in range(k):
-                self.done.acquire()
-        if self.error is not None:
-            error, self.error = self.error, None
+            interrupted = None
+            for _ in range(k):  # every helper, even if a KeyboardInterrupt lands while waiting
+                while True:
+                    try:
+                        self.done.acquire()
+                        break
+                    except KeyboardInterrupt as e:
+                        interrupted = e
+            self.worker = self.args = None
+            error, self.error = self.error, None  # cleared even when the caller's call raised: the threads live on
+            if interrupted is not None:
+                raise interrupted
+        if error is not None:
             raise error
 
-    def __exit__(self, *exc):
-        self.args = None
-        for j in range(len(self.threads)):
-            self.go[j].release()
+    def stop(self):
+        self.worker = self.args = None
+        for go in self.go:
+            go.release()
         for t in self.threads:
             t.join()
-        return False
+
+
+_POOL = [_Helpers()]  # the process's helpers; a list, so that a forked child can replace them (it has no threads)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=lambda: _POOL.__setitem__(0, _Helpers()))
+
+
+@contextlib.contextmanager
+def _lend():
+    """The process's helpers for one run; a run that finds them lent to another thread's run starts its own, and
+    ends them when it is done."""
+    pool = _POOL[0]
+    shared = pool.lock.acquire(blocking=False)
+    if not shared:
+        pool = _Helpers()
+    try:
+        yield pool
+    finally:
+        if shared:
+            pool.lock.release()
+        else:
+            pool.stop()
 
 
 def _check_starts(function, fns, X0):
@@ -402,29 +446,15 @@ def _check(state, fns, eps, f_star, budgets, stop):
 
 
 def _first_impossible(status, T, F, G, eps, f_star, budgets, stop, search):
-    """Whether some instance's result cannot be: a status that is not final, t outside [0, max_iter], "converged"
-    with a non-finite f or gradient norm or without meeting the target, or "budget" before max_iter (unless stop is
-    "never"). -1 if none; else, with search, the first such instance, and without, the number of instances.
-    One compiled pass (kernels.cpu_function). Without search the test is written without branches (& and | of the
-    conditions), so LLVM vectorises it: about 0.17 ms per 200,000 instances instead of 0.4 ms for a loop that
-    returns at the first bad one; _check searches only when there is one."""
+    """Whether some instance's result cannot be (lanes.impossible: the test the CPU kernels apply to each result as
+    they write it). -1 if none; else, with search, the first such instance, and without, the number of instances.
+    One compiled pass (kernels.cpu_function); without search it has no branch, so LLVM vectorises it."""
     ke, kb, kf = eps.shape[0] > 1, budgets.shape[0] > 1, f_star.shape[0] > 1  # one entry per instance, or one
     n = status.shape[0]
-    raised = False
+    raised = 0
     for i in range(n):
-        eps_i = eps[i if ke else 0]
-        budget_i = budgets[i if kb else 0]
-        s, t, f, g = status[i], T[i], F[i], G[i]
-        if stop == 0:
-            target = g <= eps_i  # false for NaN
-        elif stop == 1:
-            target = f - f_star[i if kf else 0] <= eps_i
-        else:
-            target = True
-        final = (s == _CONVERGED) | (s == _BUDGET) | (s == _DIVERGED)
-        finite = (abs(f) < math.inf) & (abs(g) < math.inf)  # false for NaN
-        bad = (not final) | (t < 0) | (t > budget_i) | ((s == _CONVERGED) & (not (finite & target))) | (
-            (s == _BUDGET) & (stop != 2) & (t != budget_i))
+        bad = lanes.impossible(status[i], T[i], F[i], G[i], eps[i if ke else 0], f_star[i if kf else 0],
+                               budgets[i if kb else 0], stop)
         if search and bad:
             return i
         raised |= bad
@@ -434,4 +464,6 @@ def _first_impossible(status, T, F, G, eps, f_star, budgets, stop, search):
 def _compact(values):
     """One value when all agree, else the list (for the result's metadata)."""
     values = np.asarray(values)
+    if values.size == 1:
+        return values.item()
     return values.ravel()[0].item() if values.size and np.all(values == values.ravel()[0]) else values.tolist()

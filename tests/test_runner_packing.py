@@ -123,3 +123,50 @@ def test_possible_results_pass_the_check():
     state = _state([0, 1, 2], [0, 10, 4], [0.0, 5.0, np.inf], [0.1, 3.0, np.nan])
     RUN._check(state, F.f_exp(1.0, 1.0), np.array([0.1]), np.zeros(1), np.array([10]), "grad")
     RUN._check(state, F.f_exp(1.0, 1.0), np.full(3, 0.1), np.zeros(3), np.full(3, 10), "never")
+
+
+# The CPU kernels check each result as they write it (lanes.impossible in lanes.attend) and count the instances
+# they finish; run reads the whole batch again only when a count is off. Two faults show that both counts are read.
+FLAGGING_KERNEL = textwrap.dedent("""
+    import numpy as np
+    from clipcheck import synthetic
+    from clipcheck.synthetic import catalogue as F, lanes
+
+    def impossible_at_t3(status, t, f, g, eps, fstar, budget, stop):
+        return 1 if t == 3 else 0  # a stand-in that calls every result at t = 3 impossible
+
+    lanes.impossible = impossible_at_t3  # before any kernel is built: the kernel's check and run's search use it
+    try:
+        synthetic.run(F.f_exp(1.0, 1.0), "clipped", np.array([0.0, 5.0]), 1e-6, 3, eta_c=0.1, gamma=1.0)
+    except RuntimeError as e:
+        print(e)
+""")
+
+
+def test_a_result_the_kernel_flags_as_it_writes_it_is_an_error_naming_the_instance(tmp_path):
+    # expected: instance 0 starts at the minimiser (f_exp'(0) = 0) and converges at t = 0; instance 1 starts at 5 and
+    # clipped steps move it at most gamma * eta_c = 0.1 per step, so it stops on the budget at t = 3, the t the
+    # stand-in flags. Its own kernel cache, since the stand-in changes the kernels' source.
+    script = tmp_path / "flagging.py"
+    script.write_text(FLAGGING_KERNEL)
+    env = dict(os.environ, CLIPCHECK_KERNEL_CACHE=str(tmp_path / "kernels"))
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "impossible result for instance 1 " in done.stdout and "iterations 3," in done.stdout, done.stdout
+
+
+def test_an_instance_the_kernels_did_not_count_as_finished_is_an_error(monkeypatch):
+    # expected: workers that under-report the instances they finished (spent[1], lanes.py) by one, once in the run:
+    # every result is possible, so the search finds none, and run says how many of the 40 instances the kernels
+    # finished (39)
+    real, fired = RUN._Helpers.run_slice, []
+
+    def under_reporting(self, worker, args, k):
+        real(self, worker, args, k)  # every worker of the slice has returned
+        if not fired and args[2][1] > 0:  # args[2] is spent
+            args[2][1] -= 1
+            fired.append(True)
+
+    monkeypatch.setattr(RUN._Helpers, "run_slice", under_reporting)
+    with pytest.raises(RuntimeError, match="finished 39 of 40 instances"):
+        synthetic.run(F.f_exp(1.0, 1.0), "clipped", np.linspace(-2.0, 2.0, 40), 1e-6, 500, eta_c=0.1, gamma=1.0)
