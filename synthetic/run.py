@@ -7,7 +7,8 @@ about a second: the run stops and KeyboardInterrupt reaches the caller, whose fi
 
 Packing costs little Python per call (issue 12 asks <= 2 ms per 200,000 instances; bench/bench_runner.py prints
 it): an argument given as a scalar is passed to the kernels as one row shared by all instances (lanes.row), not
-copied per instance, and the work of a call is proportional to the arrays it must return.
+copied per instance, the work of a call is proportional to the arrays it must return, the kernels check each result
+as they write it (no second pass over the batch), and the helper threads live as long as the process.
 """
 import contextlib
 import math
@@ -432,8 +433,9 @@ def _check_starts(function, fns, X0):
 
 def _check(state, fns, eps, f_star, budgets, stop):
     """Whatever came back from a kernel is checked: an impossible result is an error naming the instance, never
-    a row of a table. fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one
-    for all."""
+    a row of a table. run calls it after every CUDA run, and after a CPU run whose kernels counted an impossible
+    result or fewer (or more) finished instances than the batch has (they check each result as they write it).
+    fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one for all."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
     first_impossible = kernels.cpu_function(_first_impossible)
     if first_impossible(status, T, F, G, eps, f_star, budgets, STOPS[stop], False) < 0:
