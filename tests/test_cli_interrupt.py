@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -157,6 +158,7 @@ def test_watchdog_ends_a_process_stuck_in_a_kernel_with_130():
 # -- 10 SIGINTs at random moments --------------------------------------------------------------------------------
 # The acceptance test of issue 10 asks for `clipcheck verify --full`; in CI it runs in quick mode (full takes tens of
 # minutes on 2 cores). By hand, on full: CLIPCHECK_SIGINT_MODES=full pytest -m slow tests/test_cli_interrupt.py
+# (CLIPCHECK_SIGINT_CLEAN=FOLDER: compare with the clean run whose --out was FOLDER instead of running one)
 MODES = os.environ.get("CLIPCHECK_SIGINT_MODES", "quick").split(",")
 STOP_WITHIN_S = 2.0  # the issue's bound on the time from SIGINT to exit
 
@@ -181,10 +183,17 @@ def _report(folder):
 def test_ten_sigints_at_random_moments_exit_130_within_2s_and_lose_nothing(tmp_path, mode):
     rng = random.Random(10)  # random moments, the same ones at every run of the test
     cmd = [sys.executable, "-m", "clipcheck", "verify", f"--{mode}"]
-    t0 = time.monotonic()
-    clean = subprocess.run(cmd + ["--out", str(tmp_path / "clean")], capture_output=True, text=True)
-    clean_s = time.monotonic() - t0
-    assert clean.returncode == 0, clean.stderr[-2000:]
+    clean_folder = tmp_path / "clean"
+    if os.environ.get("CLIPCHECK_SIGINT_CLEAN"):  # the output folder of a clean run made before (--full: an hour)
+        clean_folder = Path(os.environ["CLIPCHECK_SIGINT_CLEAN"])
+        meta = json.loads((clean_folder / "report.json").read_text())["meta"]
+        assert meta["mode"] == mode and not meta.get("only"), meta
+        clean_s = meta["elapsed_s"]
+    else:
+        t0 = time.monotonic()
+        clean = subprocess.run(cmd + ["--out", str(clean_folder)], capture_output=True, text=True)
+        clean_s = time.monotonic() - t0
+        assert clean.returncode == 0, clean.stderr[-2000:]
 
     # Each run resumes the last one's folder and is stopped at a moment drawn from [0, clean_s / 5] after it starts
     # working (its first progress line), so that the ten stops spread over the whole run.
@@ -217,6 +226,6 @@ def test_ten_sigints_at_random_moments_exit_130_within_2s_and_lose_nothing(tmp_p
     rerun = subprocess.run(cmd + ["--out", str(out)], capture_output=True, text=True)
     print(f"[{mode}] {len(kept)} entries kept; rerun {time.monotonic() - t0:.0f} s")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    assert _report(out) == _report(tmp_path / "clean")  # the same report as a clean run
+    assert _report(out) == _report(clean_folder)  # the same report as a clean run
     after = _cache_entries(out)
     assert {path: after.get(path) for path in kept} == kept  # no finished claim or point was computed again
