@@ -228,7 +228,7 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
         _check(state, fns, eps_arr, f_star, budgets, stop)
         if backend == "cpu":
             raise RuntimeError(f"internal: the kernels finished {int(tally[0])} of {n} instances and flagged "
-                               f"{int(tally[1])} results as impossible; please report this")
+                               f"{int(tally[1])} results as impossible or finished twice; please report this")
     names = function.name if single else _compact([f.name for f in fns])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
             "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
