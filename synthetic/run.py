@@ -422,10 +422,13 @@ class _Helpers:
                     break
                 except BaseException as e:
                     raised = e if raised is None else raised
+            # no helper reads the slice from here on, but an idle one still refers to it (and the process keeps the
+            # helpers): let go of the run's arrays
+            error, piece.worker, piece.args, piece.error = piece.error, None, None, None
             if raised is not None:
                 raise raised
-        if piece.error is not None:
-            raise piece.error
+        if error is not None:
+            raise error
 
     def stop(self):
         """End the threads, after whatever they were given."""
@@ -474,7 +477,8 @@ def _check_starts(function, fns, X0):
 def _check(state, fns, eps, f_star, budgets, stop):
     """Whatever came back from a kernel is checked: an impossible result is an error naming the instance, never
     a row of a table. run calls it after every CUDA run, and after a CPU run whose kernels counted an impossible
-    result or fewer (or more) finished instances than the batch has (they check each result as they write it).
+    result, an instance finished twice, or fewer (or more) finished instances than the batch has (they check each
+    result as they write it, lanes.attend).
     fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one for all."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
     first_impossible = kernels.cpu_function(_first_impossible)

@@ -1,12 +1,15 @@
 """Review of the runner's in-kernel result check, the process-wide helper threads and the scalar fast paths
 (commits 4b45495, fbd2ff4): faults that the post-run check used to catch, interrupts that land anywhere in
 run_slice, and the fast paths against the general path they shortcut."""
+import gc
 import os
 import signal
 import sys
 import threading
 import time
+import weakref
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -164,6 +167,35 @@ def test_an_interrupt_after_any_call_in_run_slice_leaves_no_helper_running():
             break
     else:
         pytest.fail("run_slice made 500 calls")
+
+
+def test_an_idle_helper_keeps_no_array_of_the_slice_it_ran():
+    # The helpers live as long as the process: one that waits for its next slice must not hold the last one's
+    # arguments (a run's arrays, traces included). Expected: the only reference left is the test's weak one.
+    class Arrays:  # a stand-in for a run's arrays that can be referred to weakly
+        pass
+
+    helpers = RUN._Helpers()
+    arrays = Arrays()
+    ref = weakref.ref(arrays)
+    helpers.run_slice(lambda a: None, (arrays,), 1)
+    del arrays
+    gc.collect()
+    try:
+        assert ref() is None, "an idle helper still holds the last slice's arguments"
+    finally:
+        _stop_within(helpers)
+
+
+@pytest.mark.skipif(numba.get_num_threads() < 2, reason="a run uses helper threads only with two or more threads")
+def test_a_run_keeps_no_array_once_its_result_is_dropped():
+    # the same through run(): 100 instances are more than one worker's lanes (kernels.LANES = 32), so a helper
+    # runs a part of the batch; expected: dropping the result frees its arrays
+    r = synthetic.run(F.f_exp(1.0, 1.0), "clipped", np.linspace(-2.0, 2.0, 100), 1e-6, 50, eta_c=0.1, gamma=1.0)
+    ref = weakref.ref(r.x_final)
+    del r
+    gc.collect()
+    assert ref() is None, "the run's arrays outlive its result"
 
 
 # -- the scalar fast paths -----------------------------------------------------------------------------------
