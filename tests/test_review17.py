@@ -2,7 +2,6 @@
 (commits 4b45495, fbd2ff4): faults that the post-run check used to catch, interrupts that land anywhere in
 run_slice, and the fast paths against the general path they shortcut."""
 import gc
-import os
 import signal
 import sys
 import threading
@@ -69,7 +68,7 @@ def _stop_within(helpers, seconds=10.0):
     assert not stopper.is_alive(), "a helper thread did not end"
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs SIGUSR1")
+@pytest.mark.skipif(not hasattr(signal, "pthread_kill"), reason="needs SIGUSR1 and pthread_kill")
 def test_an_exception_from_a_signal_handler_while_run_slice_waits_still_waits_for_every_helper():
     # A program's own handler may raise something other than KeyboardInterrupt (sys.exit in a SIGTERM handler is
     # common); it lands while the caller waits in run_slice. Expected (the contract of run_slice): the exception
@@ -84,7 +83,7 @@ def test_an_exception_from_a_signal_handler_while_run_slice_waits_still_waits_fo
     previous = signal.signal(signal.SIGUSR1, handler)
     helpers = RUN._Helpers()
     try:
-        timer = threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGUSR1))
+        timer = threading.Timer(0.1, signal.pthread_kill, (threading.main_thread().ident, signal.SIGUSR1))
         timer.start()
         with pytest.raises(SystemExit):
             helpers.run_slice(worker, ("a",), 1)
