@@ -23,11 +23,16 @@ RUN = sys.modules["clipcheck.synthetic.run"]  # the module (the package exports 
 # -- the kernels' counts -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("single", [True, False])
-def test_an_instance_run_twice_in_place_of_another_is_an_error(monkeypatch, single):
+@pytest.mark.parametrize("paused", [False, True])
+def test_an_instance_run_twice_in_place_of_another_is_an_error(monkeypatch, single, paused):
     # A fault in the queue (here _groups' rows; a kernel's could do the same): instance 0 is queued twice and
     # instance 1 never, so the kernels finish n results, none of them impossible, while instance 1 keeps the
     # status RUNNING it was packed with. Expected: an error naming instance 1 (the rule "a status that is not
-    # final" of the check), never a RunResult holding it.
+    # final" of the check), never a RunResult holding it; also when every slice is a few passes of the lanes, so
+    # that the copies pause and resume before they finish.
+    if paused:
+        monkeypatch.setattr(RUN, "SLICE_STEPS", 97)
+        monkeypatch.setattr(RUN, "SLICE_SECONDS", 0.0)
     real = RUN._groups
 
     def duplicating(function, fns, n):
@@ -40,7 +45,7 @@ def test_an_instance_run_twice_in_place_of_another_is_an_error(monkeypatch, sing
     f = F.f_exp(1.0, 1.0)
     x0 = np.linspace(-2.0, 2.0, 4)  # fewer than kernels.LANES: one worker, so the two copies of 0 share it
     with pytest.raises(RuntimeError, match="instance 1 .*status -1"):
-        synthetic.run(f if single else [f] * 4, "clipped", x0, 1e-6, 50, eta_c=0.1, gamma=1.0)
+        synthetic.run(f if single else [f] * 4, "clipped", x0, 1e-6, 500, eta_c=0.1, gamma=1.0)
 
 
 # -- the helper threads --------------------------------------------------------------------------------------
