@@ -191,7 +191,7 @@ def test_an_idle_helper_keeps_no_array_of_the_slice_it_ran():
         _stop_within(helpers)
 
 
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="a run uses helper threads only with two or more threads")
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="with one thread a run uses no helper thread")
 def test_a_run_keeps_no_array_once_its_result_is_dropped():
     # the same through run(): 100 instances are more than one worker's lanes (kernels.LANES = 32), so a helper
     # runs a part of the batch; expected: dropping the result frees its arrays
