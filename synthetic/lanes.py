@@ -34,8 +34,9 @@ order needs no array of indices); a paused instance is written back to order[cur
 (positions before cursor[0], which the slice has already taken from), so the caller finds the unfinished instances
 without looking at the batch. The caller runs slices until no instance is left, so Ctrl-C is honoured between
 slices. spent[0] counts the slice's steps, spent[1] the instances it finished and spent[2] those among them whose
-result is impossible (`impossible`, applied as each result is written, while it is in cache): the caller checks a
-batch's results from two counts instead of reading them all again.
+result is impossible (`impossible`, applied as each result is written, while it is in cache) or that had been
+finished before (STATUS no longer RUNNING): the caller checks a batch's results from two counts instead of reading
+them all again (n finished, none of them twice, is every instance once).
 Per-instance arrays: X0 the starts (only read: an instance at t = 0 starts from X0, whose iterate is still x0), X
 iterate (written when an instance pauses or finishes), T step index, S rule state, MOM momentum, HIT 1 + the first
 t that met the target (stop "never"; 0 for none, so that zeros are its initial value), RJ next checkpoint index,
@@ -78,7 +79,7 @@ def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F
     R = np.zeros((R_P + PK + QK, LANES))
     I = np.zeros((4, LANES), np.int64)
     J = np.zeros((6, LANES), np.int64)
-    tally = np.zeros(2, np.int64)  # instances finished by this call, and how many of them with an impossible result
+    tally = np.zeros(2, np.int64)  # instances finished by this call, and how many of them impossible (see attend)
     active = FILL(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
                   NA, CK)
     unreported = 0  # lane-steps not yet added to the shared budget counter (one atomic per CHECK_EVERY passes)
@@ -172,7 +173,10 @@ def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G
            TAU, NA, CK, RF, RG, RX, stop, tally):
     """The slow pass over the flagged lanes: record checkpoints, finalise finished instances and refill their
     lanes. Returns the change in the number of active lanes. Each finished instance is counted in tally[0], and
-    checked as it is written (`impossible`): one with an impossible result is counted in tally[1]."""
+    checked as it is written (`impossible`): one with an impossible result, or one finished a second time (a fault
+    of the queue, which leaves some other instance unfinished while the count looks right), is counted in
+    tally[1]. The second-time test reads STATUS before writing it, not atomically: two threads finishing the same
+    instance at the same instant could both miss it."""
     change = 0
     for lane in range(LANES):
         if I[I_FLAG, lane] == 0:
@@ -192,6 +196,7 @@ def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G
             if status == BUDGET and I[I_HIT, lane] >= 0:
                 status = CONVERGED  # stop "never": report the first t that met the target
                 t = I[I_HIT, lane]
+            again = STATUS[i] != RUNNING  # finished before: then the count of finished instances hides a missing one
             STATUS[i] = status
             T[i] = t
             F[i] = W[W_F, lane]
@@ -199,7 +204,8 @@ def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
             tally[0] += 1
-            tally[1] += impossible(status, t, F[i], G[i], R[R_EPS, lane], R[R_FSTAR, lane], J[J_MAXIT, lane], stop)
+            bad = impossible(status, t, F[i], G[i], R[R_EPS, lane], R[R_FSTAR, lane], J[J_MAXIT, lane], stop)
+            tally[1] += 1 if again else bad
             J[J_ID, lane] = -1
             loaded = load(lane, order, cursor, W, R, I, J, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
                           STREAM, TAU, NA, CK)

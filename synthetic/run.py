@@ -13,6 +13,7 @@ as they write it (no second pass over the batch), and the helper threads live as
 import contextlib
 import math
 import os
+import queue
 import signal
 import threading
 import time
@@ -228,7 +229,7 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
         _check(state, fns, eps_arr, f_star, budgets, stop)
         if backend == "cpu":
             raise RuntimeError(f"internal: the kernels finished {int(tally[0])} of {n} instances and flagged "
-                               f"{int(tally[1])} results as impossible; please report this")
+                               f"{int(tally[1])} results as impossible or finished twice; please report this")
     names = function.name if single else _compact([f.name for f in fns])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
             "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
@@ -333,64 +334,106 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     return tally
 
 
+class _Slice:
+    """One slice given to `given` helpers, and how many of them started and ended it. The caller waits on these
+    counts, not on a number of wake-ups, so an exception that lands anywhere while it waits (even inside threading's
+    own code, after a wake-up was taken) cannot make it wait for one that never comes, and no wake-up is left over
+    for a later slice. A closed slice is skipped by the helpers that come to it later (a slice of the kernels is
+    done by however many workers take part)."""
+
+    def __init__(self, worker, args, given):
+        self.worker, self.args, self.given = worker, args, given
+        self.lock = threading.Lock()
+        self.wake = threading.Semaphore(0)  # one release per helper call that ended; only a wake-up, counts decide
+        self.started = self.ended = 0
+        self.closed = False
+        self.error = None
+
+    def work(self):
+        """A helper's part: run the worker unless the slice is closed."""
+        with self.lock:
+            if self.closed:
+                return
+            self.started += 1
+        try:
+            self.worker(*self.args)
+        except BaseException as e:  # re-raised in the caller's thread
+            if self.error is None:
+                self.error = e
+        finally:
+            with self.lock:
+                self.ended += 1
+            self.wake.release()
+
+    def settle(self, every):
+        """Return when no helper runs the slice: with every, once every helper it was given to has run it; else
+        close it first and wait only for those that started it."""
+        if not every:
+            with self.lock:
+                self.closed = True
+        while True:
+            with self.lock:
+                if self.ended == (self.started if self.closed else self.given):
+                    return
+            self.wake.acquire()
+
+
 class _Helpers:
     """Worker threads besides the caller's. run_slice(worker, args, k) has k of them run worker(*args) while the
-    calling thread runs it too, and returns only when all are done, also when the caller's call raises (e.g.
-    KeyboardInterrupt from a caller's own SIGINT handler), so no worker writes to a run's arrays after run_slice has
-    returned. The threads are started on first need and kept: one set for the whole process (`_lend`), since
-    starting a thread costs about 0.1 ms; stop() ends them."""
+    calling thread runs it too, and returns (or raises what the caller's call raised) only when all are done. When
+    an exception (e.g. KeyboardInterrupt from a caller's own SIGINT handler, or SystemExit from another handler)
+    lands while run_slice hands the slice out or waits, it closes the slice to helpers that have not started it and
+    raises once those that have are done. So no worker writes to a run's arrays after run_slice has returned, and
+    nothing of one slice (a wake-up, an error) is left for the next; only a second exception landing within the
+    microseconds that the first one's handling takes can still escape early. The threads are started on first need
+    and kept: one set for the whole process (`_lend`), since starting a thread costs about 0.1 ms; stop() ends
+    them."""
 
     def __init__(self):
-        self.args, self.worker, self.error = None, None, None
-        self.go, self.threads = [], []
-        self.done = threading.Semaphore(0)
+        self.inboxes, self.threads = [], []  # one queue of slices per helper thread
         self.lock = threading.Lock()  # held by the run the helpers are lent to
 
     def _loop(self, j):
         while True:
-            self.go[j].acquire()
-            worker, args = self.worker, self.args
-            if args is None:  # told to stop
+            piece = self.inboxes[j].get()
+            if piece is None:  # told to stop
                 return
-            try:
-                worker(*args)
-            except BaseException as e:  # re-raised in the caller's thread
-                self.error = e
-            finally:
-                self.done.release()
+            piece.work()
 
     def run_slice(self, worker, args, k):
         while len(self.threads) < k:
-            self.go.append(threading.Semaphore(0))
+            self.inboxes.append(queue.SimpleQueue())
             t = threading.Thread(target=self._loop, args=(len(self.threads),), daemon=True,
                                  name=f"clipcheck-helper-{len(self.threads)}")
             t.start()
             self.threads.append(t)
-        self.worker, self.args = worker, args
-        for j in range(k):
-            self.go[j].release()
+        piece = _Slice(worker, args, k)
+        handed = False
         try:
+            for j in range(k):
+                self.inboxes[j].put(piece)
+            handed = True
             worker(*args)
         finally:
-            interrupted = None
-            for _ in range(k):  # every helper, even if a KeyboardInterrupt lands while waiting
-                while True:
-                    try:
-                        self.done.acquire()
-                        break
-                    except KeyboardInterrupt as e:
-                        interrupted = e
-            self.worker = self.args = None
-            error, self.error = self.error, None  # cleared even when the caller's call raised: the threads live on
-            if interrupted is not None:
-                raise interrupted
+            raised = None
+            while True:  # whatever lands while waiting, wait on: the helpers write to the run's arrays
+                try:
+                    piece.settle(every=handed and raised is None)
+                    break
+                except BaseException as e:
+                    raised = e if raised is None else raised
+            # no helper reads the slice from here on, but an idle one still refers to it (and the process keeps the
+            # helpers): let go of the run's arrays
+            error, piece.worker, piece.args, piece.error = piece.error, None, None, None
+            if raised is not None:
+                raise raised
         if error is not None:
             raise error
 
     def stop(self):
-        self.worker = self.args = None
-        for go in self.go:
-            go.release()
+        """End the threads, after whatever they were given."""
+        for inbox in self.inboxes:
+            inbox.put(None)
         for t in self.threads:
             t.join()
 
@@ -434,7 +477,8 @@ def _check_starts(function, fns, X0):
 def _check(state, fns, eps, f_star, budgets, stop):
     """Whatever came back from a kernel is checked: an impossible result is an error naming the instance, never
     a row of a table. run calls it after every CUDA run, and after a CPU run whose kernels counted an impossible
-    result or fewer (or more) finished instances than the batch has (they check each result as they write it).
+    result, an instance finished twice, or fewer (or more) finished instances than the batch has (they check each
+    result as they write it, lanes.attend).
     fns: one Function, or one per instance; eps, f_star, budgets: one entry per instance or one for all."""
     status, T, F, G = state["STATUS"], state["T"], state["F"], state["G"]
     first_impossible = kernels.cpu_function(_first_impossible)
