@@ -214,9 +214,10 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
         "RF": np.full((n, ck.size), np.nan), "RG": np.full((n, ck.size), np.nan),
         "RX": np.full((n, ck.size, dim), np.nan),
     }
-    common = {"EPS": eps_arr, "FSTAR": np.nan_to_num(f_star), "MAXIT": budgets, "Q": Q, "SEED": seeds,
-              "STREAM": streams, "TAU": tau_arr, "NA": np.array([shape], float), "CK": np.append(ck, -1),
-              "NOISE": N.CODES[model.name] if model else -1}
+    # FSTAR: f* is read only by stop "gap", which needs it finite; elsewhere 0 stands in for an infinite one
+    common = {"EPS": eps_arr, "FSTAR": np.where(np.isfinite(f_star), f_star, 0.0), "MAXIT": budgets, "Q": Q,
+              "SEED": seeds, "STREAM": streams, "TAU": tau_arr, "NA": np.array([shape], float),
+              "CK": np.append(ck, -1), "NOISE": N.CODES[model.name] if model else -1}
     tally = np.zeros(2, np.int64)  # the CPU kernels' counts of finished instances and of impossible results
     with _Interrupt() as interrupt:
         for kernel_fn, rows, P in _groups(function, fns, n):

@@ -257,3 +257,22 @@ def test_bools_and_numpy_scalars_still_go_the_general_way():
             fn(*args)
     assert RUN._per_instance("eps", np.float32(0.5), 3).tolist() == [0.5]
     assert RUN._integers("seed", np.uint64(2**63 - 1), 3, 0, 2**63 - 1).tolist() == [2**63 - 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from(EDGE_FLOATS),
+                       st.integers(min_value=-2**70, max_value=2**70), st.sampled_from(EDGE_INTS)),
+       domain=st.sampled_from(["positive", "nonnegative", "unit", "closed-unit", "any"]))
+def test_the_scalar_fast_path_of_a_rule_parameter_agrees_with_the_array_path(value, domain):
+    # independent implementation: the same number as a float or int subclass takes the array path (as_finite and
+    # the domain's array test), which every scalar took before; both accept, refuse and convert alike (the value's
+    # bits), though the fast path hands back a float and the array path a 0-d array
+    from clipcheck.synthetic.rules import Param
+
+    def outcome(v):
+        try:
+            return ("ok", np.asarray(Param("eta", None, domain).check(v), float).tobytes())
+        except ValueError as e:
+            return ("error", str(e))
+    slow = _Float(value) if isinstance(value, float) else _Int(value)
+    assert outcome(value) == outcome(slow)
