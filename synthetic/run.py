@@ -36,6 +36,10 @@ STOPS = {"grad": 0, "gap": 1, "never": 2}  # the codes of lanes.STOP_GRAD, STOP_
 MAX_ITER = 2**62          # t + 1 and budgets stay far from int64 overflow
 SLICE_STEPS = 2**24       # instance-steps of the first CPU slice (about 35 ms on two cores for f_exp, clipped GD)
 SLICE_SECONDS = 0.1       # later slices: the steps the run has been doing in this time (at least SLICE_STEPS)
+# A union kernel steps about 3x slower than a member's own (it branches on the member in the lane loop), and a
+# member's own kernel costs about 2 s to compile cold: a union group that has run this long per member goes on in
+# its members' own kernels (ski rental: the time lost to the union then matches the compiles it saved)
+UNION_SECONDS_PER_MEMBER = 3.0
 
 
 def _per_instance(name, value, n, *, positive=False, nonnegative=False):
@@ -73,13 +77,42 @@ def _functions(function, n):
     if isinstance(function, Function):
         return [function] * n
     fns = list(function)
-    for f in fns:
-        if not isinstance(f, Function):
-            raise ValueError(f"function must be a clipcheck.synthetic.Function (or one per row of x0), got "
-                             f"{type(f).__name__}")
+    if not all(isinstance(f, Function) for f in fns):
+        stray = next(f for f in fns if not isinstance(f, Function))
+        raise ValueError(f"function must be a clipcheck.synthetic.Function (or one per row of x0), got "
+                         f"{type(stray).__name__}")
     if len(fns) != n:
         raise ValueError(f"function: give one Function or one per row of x0 ({n}), got {len(fns)}")
     return fns
+
+
+class _Rows:
+    """The functions of a batch given one per row, as its distinct Function objects (in order of first appearance)
+    and each row's index among them: a batch repeats a few objects, and per-object work with NumPy indexing costs
+    about 0.1 us a row where a Python step per row costs about 1 us. rows[i] is row i's Function."""
+
+    def __init__(self, fns):
+        ids = np.fromiter(map(id, fns), np.uint64, len(fns))
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        rank = np.argsort(first, kind="stable")  # np.unique orders by id; the objects go in order of appearance
+        position = np.empty_like(rank)
+        position[rank] = np.arange(rank.size)
+        self.objects = [fns[i] for i in first[rank].tolist()]
+        self.index = position[inverse.ravel()]
+
+    def mapped(self, fn):
+        """The batch with fn applied to each distinct object."""
+        out = _Rows.__new__(_Rows)
+        out.objects, out.index = [fn(f) for f in self.objects], self.index
+        return out
+
+    def rows_of(self):
+        """Each object's rows, ascending."""
+        order = np.argsort(self.index, kind="stable")
+        return np.split(order, np.cumsum(np.bincount(self.index, minlength=len(self.objects)))[:-1])
+
+    def __getitem__(self, i):
+        return self.objects[self.index[i]]
 
 
 def _points(x0, function):
@@ -167,13 +200,12 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     first = function if single else next(iter(function), None)
     X0 = _points(x0, first)  # possibly the caller's array: never written
     n, dim = X0.shape
-    fns = function if single else _functions(function, n)  # one Function, or one per instance
-    for f in ([function] if single else fns):
+    fns = function if single else _Rows(_functions(function, n))  # one Function, or one per instance
+    for f in ([function] if single else fns.objects):
         if f.dim is not None and f.dim != dim:
             raise ValueError(f"x0: {f.name} is a function of R^{f.dim}, got points of R^{dim}")
     if dim == 1:  # radial lifts run as their profile on the line: the same numbers, less arithmetic
-        function = function.on_dim(1) if single else [f.on_dim(1) for f in fns]
-        fns = function if single else _functions(function, n)
+        fns = function = function.on_dim(1) if single else fns.mapped(lambda f: f.on_dim(1))
     budgets = _integers("max_iter", max_iter, n, 1, MAX_ITER)
     eps_arr = _per_instance("eps", eps, n, positive=True)
     tau_arr = _per_instance("tau", tau, n, nonnegative=True)
@@ -192,7 +224,7 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     Q = np.zeros((max((c.size for c in columns), default=1), max(len(values), 1)))
     for j, c in enumerate(columns):
         Q[:, j] = c
-    f_star = np.array([function.f_star]) if single else np.array([f.f_star for f in fns])
+    f_star = np.array([function.f_star]) if single else np.array([f.f_star for f in fns.objects])[fns.index]
     if stop == "gap" and not np.all(np.isfinite(f_star)):
         raise ValueError("stop='gap' needs a finite f_star for every function")
     ck = _checkpoints(record, budgets)
@@ -220,9 +252,10 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
               "CK": np.append(ck, -1), "NOISE": N.CODES[model.name] if model else -1}
     tally = np.zeros(2, np.int64)  # the CPU kernels' counts of finished instances and of impossible results
     with _Interrupt() as interrupt:
-        for kernel_fn, rows, P in _groups(function, fns, n):
+        for kernel_fn, rows, P, members in _groups(function, fns, n):
             if backend == "cpu":
-                tally += _run_cpu(kernel_fn, rule, model, dim, math, rows, P, stop, state, common, interrupt)
+                tally += _run_cpu(kernel_fn, rule, model, dim, math, rows, P, stop, state, common, interrupt,
+                                  members)
             else:
                 from . import cuda
                 cuda.run_rows(kernel_fn, rule, model, dim, math, rows, P, STOPS[stop], state, common, interrupt)
@@ -231,7 +264,8 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
         if backend == "cpu":
             raise RuntimeError(f"internal: the kernels finished {int(tally[0])} of {n} instances and flagged "
                                f"{int(tally[1])} results as impossible or finished twice; please report this")
-    names = function.name if single else _compact([f.name for f in fns])
+    names = function.name if single else (fns.objects[0].name if len({f.name for f in fns.objects}) == 1 else
+                                          [fns.objects[k].name for k in fns.index.tolist()])
     meta = {"functions": names, "rule": rule.name, "backend": backend, "n": n,
             "dim": dim, "eps": _compact(eps_arr), "max_iter": _compact(budgets), "stop": stop, "math": math,
             "rule_params": {p: _compact(v) for p, v in zip(rule.param_names, Q.T)},
@@ -248,48 +282,49 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
 
 
 def _groups(function, fns, n):
-    """(function of the kernel, rows, P) per kernel: the rows it runs (a new array, which the CPU runner uses as its
-    queue; None for every row in order) and the parameter matrix P (one row per instance, padded with zeros; rows of
-    other groups stay zero), or one row for all instances when they share one Function (the kernels read row 0 of a
-    one-row P). Rows whose functions share a value_grad (and bindings) share a kernel; up to union.MAX_MEMBERS
-    different ones share a union kernel (union.py), since a cold compile costs more than the dispatch on the
-    member."""
+    """(function of the kernel, rows, P, members) per kernel: the rows it runs (a new array, which the CPU runner
+    uses as its queue; None for every row in order) and the parameter matrix P (one row per instance, padded with
+    zeros; rows of other groups stay zero), or one row for all instances when they share one Function (the kernels
+    read row 0 of a one-row P). fns: the batch's _Rows. Rows whose functions share a value_grad (and bindings) share
+    a kernel; up to union.MAX_MEMBERS different ones share a union kernel (union.py), since a cold compile costs
+    more than the dispatch on the member; `members` is then the union's functions in the order of their index in
+    P's last column, else None."""
     if isinstance(function, Function):  # the common case: no per-row Python work, no copy per instance
         p = function.params if function.params.size else np.zeros(1)
-        yield function, None, np.ascontiguousarray(p, dtype=float).reshape(1, p.size)  # None: every row, in order
+        yield function, None, np.ascontiguousarray(p, dtype=float).reshape(1, p.size), None  # every row, in order
         return
-    groups, distinct = {}, {}
-    for i, f in enumerate(fns):
-        key = distinct.setdefault(id(f), kernels.source_key(f))
-        groups.setdefault(key, []).append(i)
+    groups = {}  # source -> [(object, its rows)], in order of first appearance
+    for f, rows in zip(fns.objects, fns.rows_of()):
+        groups.setdefault(kernels.source_key(f), []).append((f, rows))
     mergeable, alone = [], []
     for m in groups.values():
-        if union.reads_length(fns[m[0]]):
-            alone.append([m])
-        else:
-            mergeable.append(m)
-    chunks = [mergeable[k:k + union.MAX_MEMBERS] for k in range(0, len(mergeable), union.MAX_MEMBERS)] + alone
+        (alone if union.reads_length(m[0][0]) else mergeable).append(m)
+    chunks = [mergeable[k:k + union.MAX_MEMBERS] for k in range(0, len(mergeable), union.MAX_MEMBERS)] + \
+        [[m] for m in alone]
     for chunk in chunks:
-        rows = np.sort(np.concatenate([np.asarray(m, np.int64) for m in chunk]))
+        rows = np.sort(np.concatenate([r for m in chunk for _, r in m]))
+        widest = max(f.params.size for m in chunk for f, _ in m)
         if len(chunk) == 1:
-            width = max(max(fns[i].params.size for i in rows), 1)
-            P = np.zeros((n, width))
-            for i in rows:
-                P[i, :fns[i].params.size] = fns[i].params
-            yield fns[rows[0]], rows, P
+            P = np.zeros((n, max(widest, 1)))
+            for f, r in chunk[0]:
+                P[r, :f.params.size] = f.params
+            yield chunk[0][0][0], rows, P, None
             continue
-        kernel_fn = union.union([fns[m[0]] for m in chunk])
-        width = max(fns[i].params.size for i in rows) + 1
-        P = np.zeros((n, width))
+        members = [m[0][0] for m in chunk]
+        kernel_fn = union.union(members)
+        P = np.zeros((n, widest + 1))
         for j, m in enumerate(chunk):
-            for i in m:
-                P[i] = union.row(j, fns[i].params, width)
-        yield kernel_fn, rows, P
+            for f, r in m:
+                P[r] = union.row(j, f.params, widest + 1)
+        yield kernel_fn, rows, P, members
 
 
-def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, interrupt):
+def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, interrupt, members=None):
     """Slices of the worker kernel, run by one Python thread per core (the kernel releases the GIL); the workers
     share the queue and the step budget of a slice through atomic counters, so a slow core holds no one up.
+    A union kernel (members given) that has run UNION_SECONDS_PER_MEMBER per member hands the instances it has not
+    finished to its members' own kernels, which resume them from their saved state: the same arithmetic per
+    instance (a member reads only the leading entries of its row of P), so the same bits.
     Returns the kernels' counts (lanes.py): [instances finished, results found impossible]."""
     worker = kernels.cpu_run_kernel(function, rule, model, dim, math_)
     if P.shape[0] not in (1, state["X"].shape[0]):  # the kernels read row 0 of a one-row P, else row i
@@ -311,6 +346,7 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
     compiled = False
     tally = np.zeros(2, np.int64)
     count = numba.get_num_threads() - 1  # helper threads besides this one
+    split_after = math.inf if members is None else UNION_SECONDS_PER_MEMBER * len(members)
     with _lend() as helpers:
         while start < order.size:
             cursor = np.array([start, start, 0, until], np.int64)
@@ -320,7 +356,7 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
                     c["STREAM"], c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
             if not compiled:  # the argument types are those of every slice
                 kernels.compile_worker(worker, args)
-                compiled = True
+                compiled, ran_since = True, time.perf_counter()
             workers = min(count + 1, -(-(order.size - start) // kernels.LANES))
             began = time.perf_counter()
             helpers.run_slice(worker, args, workers - 1)
@@ -332,6 +368,15 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
             order[taken - paused:taken] = order[start:start + paused].copy()
             start = taken - paused
             until = max(until, taken)
+            if time.perf_counter() - ran_since > split_after:
+                break
+    if start < order.size:  # a union that ran long: its unfinished instances go on in their members' kernels
+        left = order[start:]  # a union group has rows, so every position names its instance (until = rows.size)
+        member = P[left, -1]
+        for j, fn in enumerate(members):
+            mine = left[member == j]
+            if mine.size:
+                tally += _run_cpu(fn, rule, model, dim, math_, mine, P, stop, state, common, interrupt)
     return tally
 
 
@@ -464,10 +509,11 @@ def _lend():
 def _check_starts(function, fns, X0):
     """A function given as code (not a lifted profile of the catalogue) must be finite at every x0: a user's
     function that returns NaN there gets a one-line error naming the row, not a "diverged" status."""
-    for f in ([function] if isinstance(function, Function) else list({id(f): f for f in fns}.values())):
+    single = isinstance(function, Function)
+    for k, f in enumerate([function] if single else fns.objects):
         if f.profile is not None:
             continue
-        rows = np.arange(X0.shape[0]) if isinstance(function, Function) else [i for i, g in enumerate(fns) if g is f]
+        rows = np.arange(X0.shape[0]) if single else np.flatnonzero(fns.index == k)
         F, G, _ = f.evaluate(X0[rows])
         bad = ~(np.isfinite(F) & np.all(np.isfinite(G), axis=1))
         if np.any(bad):

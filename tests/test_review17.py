@@ -36,10 +36,10 @@ def test_an_instance_run_twice_in_place_of_another_is_an_error(monkeypatch, sing
     real = RUN._groups
 
     def duplicating(function, fns, n):
-        for kernel_fn, rows, P in real(function, fns, n):
+        for kernel_fn, rows, P, members in real(function, fns, n):
             rows = np.arange(n, dtype=np.int64) if rows is None else rows
             rows[rows == 1] = 0
-            yield kernel_fn, rows, P
+            yield kernel_fn, rows, P, members
 
     monkeypatch.setattr(RUN, "_groups", duplicating)
     f = F.f_exp(1.0, 1.0)

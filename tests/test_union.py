@@ -90,6 +90,36 @@ def test_more_sources_than_a_union_holds_are_split(monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("kw", [
+    {"rule": "clipped", "eta_c": 0.1, "gamma": 1.0},
+    # noise (the counter stream resumes at t), a trace (RJ) and stop "never" (HIT), saved at the switch
+    {"rule": "clipped-sgd", "eta": 0.05, "L1": 1.0, "noise": "gaussian", "tau": 0.3, "seed": 7, "stop": "never",
+     "record": [0, 5, 50, 400]},
+])
+def test_a_union_that_runs_long_goes_on_in_its_members_kernels_with_the_same_bits(monkeypatch, kw):
+    # expected: the same batch run in its union kernel throughout (test above: the bits of each function alone)
+    kw = dict(kw)
+    rule = kw.pop("rule")
+    fns = _members(1) * 40
+    X = np.random.default_rng(1).uniform(-3.0, 3.0, (len(fns), 1))
+    budget = 2000 if kw.get("stop") == "never" else 10**5
+    whole = synthetic.run(fns, rule, X, 1e-4, budget, **kw)
+    built = []
+    real = kernels.cpu_run_kernel
+    monkeypatch.setattr(kernels, "cpu_run_kernel", lambda fn, *a, **k: built.append(fn.name) or real(fn, *a, **k))
+    run_module = sys.modules["clipcheck.synthetic.run"]
+    monkeypatch.setattr(run_module, "UNION_SECONDS_PER_MEMBER", 0.0)  # switch after the first slice
+    monkeypatch.setattr(run_module, "SLICE_STEPS", 4001)  # a first slice that leaves work to switch
+    monkeypatch.setattr(run_module, "SLICE_SECONDS", 0.0)
+    split = synthetic.run(fns, rule, X, 1e-4, budget, **kw)
+    assert built[0].startswith("union(") and len(set(built[1:])) == 3  # then the 3 sources' own kernels
+    for a, b in zip(_fields(split), _fields(whole)):
+        np.testing.assert_array_equal(a, b)
+    if "record" in kw:
+        for k in ("f", "grad_norm", "x"):
+            np.testing.assert_array_equal(split.trace[k], whole.trace[k])
+
+
 def test_a_function_that_reads_the_length_of_p_keeps_its_own_kernel():
     # the reviewer's case: mean_bowl with p = [1, 3] has m = 2; in a union its row would be [1, 3, 0, j] (m = 1)
     mean = Function.from_numba(mean_bowl, dim=1, params=[1.0, 3.0], L0=2.0, L1=0.0, f_star=0.0)
