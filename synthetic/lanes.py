@@ -18,7 +18,10 @@ stores independent and gives up):
     R  floats it only reads: eps, f*, tau, the noise shape, then the function's parameters (PK rows) and the
        rule's (QK rows)
     I  integers it writes: t, the first t that met the target, the outcome, the attention flag
-    J  integers it only reads: max_iter, the next checkpoint, the instance, seed, stream, the checkpoint index
+    J  integers it only reads: max_iter, the next checkpoint, the instance, seed, stream, the checkpoint index;
+       then, for the cold paths, a row holding the stop code and a row counting the finished instances (column 0)
+       and the impossible results (column 1), so that attend takes no more arguments (each argument of a call
+       between compiled functions costs the hot loop: two more of attend cost about 20% of the steps per second)
 The per-instance inputs P, Q, EPS, FSTAR, MAXIT, SEED, STREAM, TAU, NA have one row per instance, or one row shared
 by all (see `row`).
 The hot loop is branch-free: every lane evaluates and steps. A lane whose instance needs attention (it finished,
@@ -58,7 +61,7 @@ STOP_GRAD, STOP_GAP, STOP_NEVER = 0, 1, 2
 CHECK_EVERY = 64  # lane iterations between looks at the slice budget
 R_EPS, R_FSTAR, R_TAU, R_SHAPE, R_P = 0, 1, 2, 3, 4
 I_T, I_HIT, I_OUT, I_FLAG = 0, 1, 2, 3
-J_MAXIT, J_NEXT, J_ID, J_SEED, J_STREAM, J_RJ = 0, 1, 2, 3, 4, 5
+J_MAXIT, J_NEXT, J_ID, J_SEED, J_STREAM, J_RJ, J_STOP, J_TALLY = 0, 1, 2, 3, 4, 5, 6, 7
 
 
 def layout(dim, state_size):
@@ -78,8 +81,8 @@ def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F
     W = np.zeros((W_ROWS, LANES))
     R = np.zeros((R_P + PK + QK, LANES))
     I = np.zeros((4, LANES), np.int64)
-    J = np.zeros((6, LANES), np.int64)
-    tally = np.zeros(2, np.int64)  # instances finished by this call, and how many of them impossible (see attend)
+    J = np.zeros((8, LANES), np.int64)
+    J[J_STOP] = stop  # J[J_TALLY, 0], J[J_TALLY, 1]: instances finished by this call, how many impossible (attend)
     active = FILL(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED, STREAM, TAU,
                   NA, CK)
     unreported = 0  # lane-steps not yet added to the shared budget counter (one atomic per CHECK_EVERY passes)
@@ -144,15 +147,15 @@ def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F
                 I[I_FLAG, lane] = attention
                 flagged |= attention
         active += ATTEND(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q,
-                         SEED, STREAM, TAU, NA, CK, RF, RG, RX, stop, tally)
+                         SEED, STREAM, TAU, NA, CK, RF, RG, RX)
         unreported += done * LANES
         if unreported >= CHECK_EVERY * LANES:
             if atomics.fetch_add(spent, 0, unreported) + unreported >= budget:
                 PAUSE(W, J, I, X, T, S, MOM, HIT, RJ, order, cursor)
                 break
             unreported = 0
-    atomics.fetch_add(spent, 1, tally[0])
-    atomics.fetch_add(spent, 2, tally[1])
+    atomics.fetch_add(spent, 1, J[J_TALLY, 0])
+    atomics.fetch_add(spent, 2, J[J_TALLY, 1])
 
 
 # -- the cold paths: compiled once per (DIM, SK) in a module of their own, shared by every kernel ------------
@@ -170,12 +173,12 @@ def fill(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MA
 
 
 def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED, STREAM,
-           TAU, NA, CK, RF, RG, RX, stop, tally):
+           TAU, NA, CK, RF, RG, RX):
     """The slow pass over the flagged lanes: record checkpoints, finalise finished instances and refill their
-    lanes. Returns the change in the number of active lanes. Each finished instance is counted in tally[0], and
-    checked as it is written (`impossible`): one with an impossible result, or one finished a second time (a fault
-    of the queue, which leaves some other instance unfinished while the count looks right), is counted in
-    tally[1]. The second-time test reads STATUS before writing it, not atomically: two threads finishing the same
+    lanes. Returns the change in the number of active lanes. Each finished instance is counted in J[J_TALLY, 0],
+    and checked as it is written (`impossible`): one with an impossible result, or one finished a second time (a
+    fault of the queue, which leaves some other instance unfinished while the count looks right), is counted in
+    J[J_TALLY, 1]. The second-time test reads STATUS before writing it, not atomically: two threads finishing the same
     instance at the same instant could both miss it."""
     change = 0
     for lane in range(LANES):
@@ -203,9 +206,9 @@ def attend(W, R, I, J, order, cursor, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G
             G[i] = W[W_GN, lane]
             for j in range(DIM):
                 X[i, j] = W[W_X + j, lane]
-            tally[0] += 1
-            bad = impossible(status, t, F[i], G[i], R[R_EPS, lane], R[R_FSTAR, lane], J[J_MAXIT, lane], stop)
-            tally[1] += 1 if again else bad
+            J[J_TALLY, 0] += 1
+            bad = impossible(status, t, F[i], G[i], R[R_EPS, lane], R[R_FSTAR, lane], J[J_MAXIT, lane], J[J_STOP, 0])
+            J[J_TALLY, 1] += 1 if again else bad
             J[J_ID, lane] = -1
             loaded = load(lane, order, cursor, W, R, I, J, P, X0, X, T, S, MOM, HIT, RJ, EPS, FSTAR, MAXIT, Q, SEED,
                           STREAM, TAU, NA, CK)
