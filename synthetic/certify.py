@@ -1,7 +1,7 @@
 """Is a function in the (L0, L1) class on a box? certify() answers certified, refuted (with a witness) or unknown.
 
-- certified: a rigorous bound. Interval branch-and-bound (intervals.py, outward rounding; mpmath's iv as fallback) on the
-  SymPy expressions of the gradient and Hessian proves ||Hess f|| - L0 - L1 ||grad f|| <= 0 on every sub-box:
+- certified: a rigorous bound. Interval branch-and-bound (intervals.py, outward rounding; mpmath's iv as fallback) on
+  the SymPy expressions of the gradient and Hessian proves ||Hess f|| - L0 - L1 ||grad f|| <= 0 on every sub-box:
   ||Hess f|| <= min(max_i sum_j |H_ij|, sqrt(sum_ij H_ij^2)) (the Gershgorin and Frobenius bounds on the 2-norm of
   a symmetric matrix) and ||grad f|| >=
   sqrt(sum_i mig(g_i)^2) (mig: the smallest |.| over an interval). Needs a function from Function.from_sympy.

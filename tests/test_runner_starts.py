@@ -38,4 +38,5 @@ def test_read_only_and_strided_starts_give_the_same_numbers():
     spread = np.zeros(600)
     spread[::2] = x0
     assert_same_numbers(_run(spread[::2]), ref)
-    assert_same_numbers(_run(x0.astype(np.float32).astype(float)), _run(x0.astype(np.float32)))  # float32 starts: converted
+    # float32 starts: converted
+    assert_same_numbers(_run(x0.astype(np.float32).astype(float)), _run(x0.astype(np.float32)))
