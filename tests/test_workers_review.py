@@ -78,11 +78,13 @@ def test_a_ctrl_c_during_worker_start_up_leaves_no_worker_behind(monkeypatch):
         signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", start)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # a Ctrl-C as in a terminal
     try:
         with pytest.raises(KeyboardInterrupt):
             workers.run([Task("a", 30.0), Task("b", 30.0)], 2, _wait)
         assert started and all(_gone(pid) for pid in started)
     finally:
+        signal.signal(signal.SIGINT, previous)
         for pid in started:  # never leave one running after the test, whatever happened
             try:
                 os.kill(pid, signal.SIGKILL)
