@@ -266,7 +266,7 @@ def verify(mode="quick", out="clipcheck-report", only=None, seed=None, use_cache
     if jobs > 1:
         results = _in_workers(tasks, jobs, hooks)
     else:
-        results = _here(tasks, folder, use_cache, hooks, executor)
+        results = _here(tasks, hooks, executor)
     rows, timings = [], {}
     for claim, (claim_rows, timings[claim.id]) in zip(selection.claims, results):
         rows += selection.rows(claim, claim_rows)
@@ -310,7 +310,7 @@ def _announce(hooks, task):
     (hooks.claim if task.payload[0] == "claim" else hooks.step)(task.label)
 
 
-def _here(tasks, folder, use_cache, hooks, executor):
+def _here(tasks, hooks, executor):
     results = []
     for task in tasks:
         _announce(hooks, task)

@@ -14,6 +14,7 @@ import numba
 from numba import cuda
 
 from . import rng
+from .lanes import row
 
 RUNNING = -1
 CONVERGED, BUDGET, DIVERGED = 0, 1, 2
@@ -34,19 +35,19 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
             return
         i = order[k]
         # each per-instance input has one row per instance, or one row shared by all (lanes.py)
-        p = P[i] if P.shape[0] > 1 else P[0]
-        q = Q[i] if Q.shape[0] > 1 else Q[0]
+        p = P[row(P, i)]
+        q = Q[row(Q, i)]
         for j in range(DIM):
             x[j] = X[i, j]
-            m[j] = MOM[i if MOM.shape[0] > 1 else 0, j]  # MOM, HIT, RJ: maybe one shared row of zeros (lanes.py)
+            m[j] = MOM[row(MOM, i), j]  # MOM, HIT, RJ: maybe one shared row of zeros (lanes.py)
         for j in range(SK):
             s[j] = S[i, j]
         t = T[i]
-        hit = HIT[i if HIT.shape[0] > 1 else 0] - 1  # 1 + the first t that met the target, 0 for none (lanes.py)
-        rj = RJ[i if RJ.shape[0] > 1 else 0]
-        eps = EPS[i if EPS.shape[0] > 1 else 0]
-        fstar = FSTAR[i if FSTAR.shape[0] > 1 else 0]
-        maxit = MAXIT[i if MAXIT.shape[0] > 1 else 0]
+        hit = HIT[row(HIT, i)] - 1  # 1 + the first t that met the target, 0 for none (lanes.py)
+        rj = RJ[row(RJ, i)]
+        eps = EPS[row(EPS, i)]
+        fstar = FSTAR[row(FSTAR, i)]
+        maxit = MAXIT[row(MAXIT, i)]
         while True:
             f = VALUE_GRAD(x, p, g)
             gn2 = 0.0
@@ -91,9 +92,9 @@ def run_slice(order, cursor, budget, P, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS
                 return
             ghn = gn
             if HAS_NOISE:
-                key = rng.counter_key(SEED[i if SEED.shape[0] > 1 else 0],
-                                      STREAM[i if STREAM.shape[0] > 1 else 0], t)
-                ghn = PERTURB(noise, key, TAU[i if TAU.shape[0] > 1 else 0], NA[i if NA.shape[0] > 1 else 0], g, gn,
+                key = rng.counter_key(SEED[row(SEED, i)],
+                                      STREAM[row(STREAM, i)], t)
+                ghn = PERTURB(noise, key, TAU[row(TAU, i)], NA[row(NA, i)], g, gn,
                               gh)
             else:
                 for j in range(DIM):

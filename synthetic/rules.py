@@ -32,25 +32,22 @@ class Param:
         """value (scalar or array) validated for this domain; ValueError naming the parameter. A Python float or int
         in the domain comes back as a float (the common case, without NumPy's costs per call), anything else as an
         array."""
-        if (type(value) is float or (type(value) is int and abs(value) <= 2**53)) and self._inside(float(value)):
+        if (type(value) is float or (type(value) is int and abs(value) <= 2**53)) and math.isfinite(value) and \
+                self._inside(float(value)):
             return float(value)
         arr = as_finite(self.name, strict_number(self.name, value))
-        if self.domain == "any":
-            return arr
-        lo_ok = arr > 0 if self.domain == "positive" else arr >= 0
-        hi_ok = arr < 1 if self.domain == "unit" else (arr <= 1 if self.domain == "closed-unit" else True)
-        if not np.all(lo_ok & hi_ok):
+        if not np.all(self._inside(arr)):
             text = {"positive": "> 0", "nonnegative": ">= 0", "unit": "in [0, 1)", "closed-unit": "in [0, 1]"}
             raise ValueError(f"{self.name} must be {text[self.domain]}, got {value!r}")
         return arr
 
     def _inside(self, v):
-        """Whether the float v is finite and in the domain (the test of the array path above, for one number)."""
-        if not math.isfinite(v):
-            return False
-        lo_ok = v > 0 if self.domain == "positive" else (True if self.domain == "any" else v >= 0)
+        """Whether the finite v (a float, or an array elementwise) is in the domain."""
+        if self.domain == "any":
+            return True
+        lo_ok = v > 0 if self.domain == "positive" else v >= 0
         hi_ok = v < 1 if self.domain == "unit" else (v <= 1 if self.domain == "closed-unit" else True)
-        return lo_ok and hi_ok
+        return lo_ok & hi_ok
 
 
 @dataclass(frozen=True, eq=False)
