@@ -13,6 +13,7 @@ from clipcheck import synthetic
 from clipcheck.synthetic import catalogue as F
 from clipcheck.synthetic.result import CONVERGED
 from clipcheck.synthetic.rules import RULES as RUNNER_RULES
+from clipcheck.synthetic.sweep import sweep
 from clipcheck.theory import bounds, steps
 
 from . import upper
@@ -167,18 +168,18 @@ def clipped_fraction(checkpoints, grad_norm, T, tau, threshold):
     return float((sure * weights).sum() / total), float((maybe * weights).sum() / total)
 
 
-def _thm7_run(fam, x0, info, L0, L1, eps, tau, noise, reading, settings):
-    """One instance under one reading: success probability, min_t of the mean gradient norm, clipped steps."""
-    n_s = settings["seeds"]
+def _thm7_point(reading, L0, L1, eps, tau, noise, instance, T, eta, seeds, seed, n_checkpoints, clipping_M):
+    """One instance (number `instance` of the class's list) under one reading, a grid point of the claim: success
+    probability, min_t of the mean gradient norm, clipped steps. T and eta come from the caller (theory's formulas,
+    whose constants a test may move), so they are part of the point's key."""
+    fam, x0, info = _thm7_instances_all(L0, L1, eps, clipping_M)[instance]
+    n_s = seeds
     rule, _, threshold_of = THM7_READINGS[reading]
     delta = _gap(fam, x0)
-    T = int(math.ceil(thm7_horizon(L0, L1, delta, tau, eps)))
-    eta = steps.zhsj_thm7_eta(L0, L1, tau, T)
     threshold = threshold_of(eta, L1)
-    ck = _checkpoints(T, settings["n_checkpoints"])
+    ck = _checkpoints(T, n_checkpoints)
     x = np.repeat(np.atleast_2d(x0), n_s, axis=0) if np.ndim(x0) else np.full(n_s, x0)
-    r = synthetic.run(fam, rule, x, eps, T, noise=noise, tau=tau, seed=settings["seed"], stop="never", record=ck,
-                      eta=eta, L1=L1)
+    r = synthetic.run(fam, rule, x, eps, T, noise=noise, tau=tau, seed=seed, stop="never", record=ck, eta=eta, L1=L1)
     hits = int(np.sum(r.status == CONVERGED))
     lo, hi = wilson(hits, n_s)
     first = np.where(r.status == CONVERGED, r.iterations, np.inf)
@@ -195,32 +196,52 @@ def _thm7_run(fam, x0, info, L0, L1, eps, tau, noise, reading, settings):
             "instance": _describe(fam, x0, **info, T=T, eta=eta)}
 
 
-def _may_clip(fam, x0, L0, L1, eps, tau):
+def _thm7_step(fam, x0, L0, L1, eps, tau):
+    """The horizon T and the step's eta of Thm 7 on the instance (fam, x0)."""
+    T = int(math.ceil(thm7_horizon(L0, L1, _gap(fam, x0), tau, eps)))
+    return T, steps.zhsj_thm7_eta(L0, L1, tau, T)
+
+
+def _may_clip(fam, x0, L1, eta, tau):
     """Whether clipcheck's reading can clip on this instance: ||grad f(x0)|| + 2 tau above its threshold
     1/(16 eta L1) (the gradient norm falls along the runs of these convex profiles). Where it cannot, both readings
     are plain SGD with the same step, so the outer reading runs only where it can differ (and each function
     source is a kernel to compile)."""
-    T = int(math.ceil(thm7_horizon(L0, L1, _gap(fam, x0), tau, eps)))
-    eta = steps.zhsj_thm7_eta(L0, L1, tau, T)
     return float(fam.grad_norm(x0)[0]) + 2 * tau > THM7_READINGS["outer"][2](eta, L1) and np.ndim(x0) == 0
 
 
-def _thm7_instances_all(L0, L1, eps, settings):
+def _thm7_instances_all(L0, L1, eps, clipping_M):
     fe = F.f_exp(L0, L1)
     active = [(fe, fe.start_for_grad(M), {"role": f"f_exp from ||grad|| = {M:g} (clipping active, outer reading)"})
-              for M in settings["clipping_M"]]
+              for M in clipping_M]
     return _thm7_instances(L0, L1, eps) + [a for a in active if fe.in_class(L0, L1)]
 
 
+def _thm7_grid(settings):
+    """The claim's grid points: every (reading, class, eps, tau, noise, instance) that runs, with its T and eta."""
+    grid = []
+    for reading in THM7_READINGS:
+        for L0, L1 in settings["classes"]:
+            for eps in settings["eps"]:
+                for tau in settings["tau"]:
+                    for noise in settings["noise"]:
+                        for k, (fam, x0, _) in enumerate(_thm7_instances_all(L0, L1, eps, settings["clipping_M"])):
+                            T, eta = _thm7_step(fam, x0, L0, L1, eps, tau)
+                            if reading == "printed" or _may_clip(fam, x0, L1, eta, tau):
+                                grid.append({"reading": reading, "L0": L0, "L1": L1, "eps": eps, "tau": tau,
+                                             "noise": noise, "instance": k, "T": T, "eta": eta,
+                                             "seeds": settings["seeds"], "seed": settings["seed"],
+                                             "n_checkpoints": settings["n_checkpoints"],
+                                             "clipping_M": settings["clipping_M"]})
+    return grid
+
+
 def thm7(settings):
-    """Both readings of the step on every instance; for each, the instance least likely to succeed decides the
-    probability row and the one with the largest min_t E||grad f|| / eps the expectation row."""
+    """Both readings of the step on every instance (one grid point each, stored as it finishes); for each reading,
+    the instance least likely to succeed decides the probability row and the one with the largest
+    min_t E||grad f|| / eps the expectation row."""
     n_s = settings["seeds"]
-    results = [_thm7_run(fam, x0, info, L0, L1, eps, tau, noise, reading, settings)
-               for reading in THM7_READINGS for L0, L1 in settings["classes"] for eps in settings["eps"]
-               for tau in settings["tau"] for noise in settings["noise"]
-               for fam, x0, info in _thm7_instances_all(L0, L1, eps, settings)
-               if reading == "printed" or _may_clip(fam, x0, L0, L1, eps, tau)]
+    results = sweep(_thm7_point, _thm7_grid(settings), "ZHSJ-Thm7")
     rows = []
     for reading, (rule, status, _) in THM7_READINGS.items():
         mine = [r for r in results if r["reading"] == reading]

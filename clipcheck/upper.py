@@ -15,8 +15,9 @@ import numpy as np
 from clipcheck import synthetic
 from clipcheck.adversary import Profile, worst_case
 from clipcheck.synthetic import catalogue as F
+from clipcheck.synthetic import kernels
 from clipcheck.synthetic.result import BUDGET, CONVERGED
-from clipcheck.synthetic.sweep import sweep
+from clipcheck.synthetic.sweep import cached, sweep
 
 from .records import ADVERSARY_SLACK, INCONCLUSIVE, SHAPE_ONLY, VIOLATED, Context, Row, upper_verdict
 
@@ -133,22 +134,47 @@ def _catalogue(ub, settings):
         factor = SHAPE_ONLY_ROOM if ub.shape_only else 1.0
         budgets = [budget(factor * max(b[i] for b in bnds.values())) for i in range(len(items))]
         per = [params_of(c) for c in ctxs]
-        params = {k: np.array([p[k] for p in per]) for k in per[0]}
-        res = synthetic.run(fns, rule, x0, eps, budgets, stop=ub.stop, **params)
-        measured, censored = _counts(res)
+        status, measured, censored = _catalogue_runs(ub, rule, fns, x0, eps, budgets, per)
         for r in rows:
             for i, (f, x, info, L0, L1, e) in enumerate(items):
                 b = float(bnds[r.label][i])
-                ok = bool(res.status[i] == CONVERGED and measured[i] <= b)
+                ok = bool(status[i] == CONVERGED and measured[i] <= b)
                 # a budget stop below the bound (only when BUDGET_CAP cut the budget) proves nothing either way
-                unknown = bool(res.status[i] == BUDGET and measured[i] < b)
+                unknown = bool(status[i] == BUDGET and measured[i] < b)
                 out[r.label].append({"measured": float(measured[i]), "censored": bool(censored[i]), "bound": b,
                                      "ok": ok, "unknown": unknown, "source": "catalogue", "family": f.name,
                                      "instance": describe(f, x, **info, class_L0=L0, class_L1=L1, eps=e,
                                                           **({ub.M_name: ctxs[i].M} if ctxs[i].M is not None
                                                              else {}),
-                                                          rule_params=per[i], status=int(res.status[i]))})
+                                                          rule_params=per[i], status=int(status[i]))})
     return out
+
+
+def _catalogue_runs(ub, rule, fns, x0, eps, budgets, per):
+    """(status, measured, censored) of the catalogue's runs of one rule: one run per function source (one kernel
+    each), each stored as it finishes (synthetic.sweep.cached: an interrupted verify resumes after it). Its key is
+    everything the run depends on, budgets included (they come from the bounds, whose constants a test may move)."""
+    n = len(fns)
+    status, measured, censored = np.empty(n, np.int64), np.empty(n), np.empty(n, bool)
+    parts = {}
+    for i, f in enumerate(fns):
+        parts.setdefault(kernels.source_key(f), []).append(i)
+    for part in parts.values():
+        key = {"catalogue": ub.id, "rule": rule, "stop": ub.stop,
+               "functions": [[fns[i].name, fns[i].params.tolist()] for i in part], "x0": x0[part].tolist(),
+               "eps": eps[part].tolist(), "budgets": [budgets[i] for i in part],
+               "rule_params": [per[i] for i in part]}
+
+        def compute(part=part):
+            params = {k: np.array([per[i][k] for i in part]) for k in per[part[0]]}
+            res = synthetic.run([fns[i] for i in part], rule, x0[part], eps[part], [budgets[i] for i in part],
+                                stop=ub.stop, **params)
+            m, c = _counts(res)
+            return {"status": res.status.tolist(), "measured": m.tolist(), "censored": c.tolist()}
+
+        got = cached(key, compute)
+        status[part], measured[part], censored[part] = got["status"], got["measured"], got["censored"]
+    return status, measured, censored
 
 
 # -- the adversary ---------------------------------------------------------------------------------------------
