@@ -131,6 +131,11 @@ def _no_perturb(code, key, tau, a, g, gnorm, out):
     return gnorm
 
 
+def _exact_gradient(key, tau, a, g, gnorm, out):
+    """The CPU kernels' noise model when there is none (a kernel is specialised to one model)."""
+    return gnorm
+
+
 def _no_hess(x, p):
     return 0.0
 
@@ -202,8 +207,11 @@ def _memo(kind, function, *rest):
 
 
 def cpu_run_kernel(function, rule, noise, dim, math="clipcheck"):
-    """The worker kernel of lanes.py specialised to (value_grad, rule, noise or not, dimension)."""
-    key = _memo("run", function, rule, noise is not None, int(dim), math)
+    """The worker kernel of lanes.py specialised to (value_grad, rule, noise model or None, dimension). The model's
+    draw is pasted into the lane loop: called through one function that dispatches on the model (the CUDA kernel's
+    way), the call per lane-step and the branch kept the loop from vectorising, and a noisy kernel stepped 18-25
+    M steps/s against 283 without noise (bench/RESULTS.md)."""
+    key = _memo("run", function, rule, noise.name if noise is not None else None, int(dim), math)
     if key not in _BUILT:
         _BUILT[key] = _cpu_run_kernel(function, rule, noise, dim, math)
     return _BUILT[key]
@@ -227,28 +235,16 @@ def _cold_paths(dim, state_size):
     return _BUILT[key]
 
 
-def _noise_paths(math):
-    """noise.perturb's lane version (the dimension is its argument), compiled once per math in a module of its own
-    and called from every noisy kernel: a noisy lane loop does not vectorise anyway (libm's log and cos, rejection
-    loops), and inlining the four noise models into each kernel took most of its compile time (8-15 s of 10-17)."""
-    key = ("noise", math)
-    if key not in _BUILT:
-        unit = Unit(_substitutions(math), _cpu_replacements())
-        name = unit.add(N.perturb, {}, _arrays(N.perturb, (4, 6)))
-        module = _load(_emit(unit, {name: "threaded"}, "cpu"), "noise")
-        _BUILT[key] = Imported(module.__name__, name)
-    return _BUILT[key]
-
-
 def _cpu_run_kernel(function, rule, noise, dim, math):
     unit = Unit(_substitutions(math), _cpu_replacements())
     vg, fb = _function_bindings(function)
     parts = R.parts(rule)
+    perturb = noise.perturb if noise is not None else _exact_gradient
     bindings = {
         "VALUE_GRAD": Paste(vg, _arrays(vg, (0, 1, 2)), fb),
         "SCALES": Paste(parts.scales, _arrays(parts.scales, (2, 3)), parts.bindings),
         "BETA": Paste(parts.momentum, _arrays(parts.momentum, (0,))),
-        "PERTURB": _noise_paths(math) if noise else Paste(_no_perturb, _arrays(_no_perturb, (4, 6))),
+        "PERTURB": Paste(perturb, _arrays(perturb, (3, 5))),
         "HAS_NOISE": Constant(noise is not None), "HAS_MOMENTUM": Constant(rule.scales is not None),
         **_layout(dim, rule.state_size), **_cold_paths(dim, rule.state_size),
     }

@@ -5,7 +5,7 @@ with its capitalised globals bound to one specialisation:
     VALUE_GRAD(x, p, g, lane) -> f          the function's value_grad, lane version (source.py): each array
                                             argument is passed as (shared array, first row, length)
     SCALES(mnorm, gnorm, state, q, t, lane) the rule as (h_m, h_g); BETA(q, t, lane) its momentum
-    PERTURB(code, key, tau, a, g, gnorm, out, lane) the noise models; HAS_NOISE, HAS_MOMENTUM flags
+    PERTURB(key, tau, a, g, gnorm, out, lane) the noise model's draw; HAS_NOISE, HAS_MOMENTUM flags
     DIM, LANES, SK                          the dimension, the number of lanes, the rule's state size
     W_X, W_G, ... (the layout below)        rows of the lane arrays, constants of the specialisation
 so the hot loop holds no dispatch on kinds.
@@ -73,6 +73,8 @@ def layout(dim, state_size):
 
 def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
            STREAM, TAU, NA, stop, noise, CK, RF, RG, RX):
+    # `noise` (the model's code) is not read here: a CPU kernel is specialised to one model (the CUDA kernel
+    # dispatches on it); it stays an argument so that both take the same arguments
     intrinsics.prefer_wide_vectors()  # zmm where the CPU has AVX-512 (LLVM's default there is ymm)
     PK = P.shape[1]
     QK = Q.shape[1]
@@ -115,7 +117,7 @@ def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F
                 ghn = gn
                 if HAS_NOISE:
                     key = rng.counter_key(J[J_SEED, lane], J[J_STREAM, lane], t)
-                    ghn = PERTURB(noise, key, R[R_TAU, lane], R[R_SHAPE, lane], W, W_G, DIM, gn, W, W_GH, DIM, lane)
+                    ghn = PERTURB(key, R[R_TAU, lane], R[R_SHAPE, lane], W, W_G, DIM, gn, W, W_GH, DIM, lane)
                 mn = 0.0
                 if HAS_MOMENTUM:
                     beta = BETA(R, R_Q, QK, t, lane)

@@ -132,8 +132,9 @@ CODES = {name: i for i, name in enumerate(NOISES)}  # the kernels' runtime index
 
 
 def perturb(code, key, tau, a, g, gnorm, out):
-    """The model with index `code` in NOISES: one compiled kernel serves every model (noise is not on the hot
-    path of the deterministic claims, and one kernel per model would multiply compile time by four)."""
+    """The model with index `code` in NOISES, for the CUDA and Python kernels, which serve every model with one
+    compilation. A CPU kernel is specialised to one model instead (kernels.cpu_run_kernel pastes its function into
+    the lane loop): the branch on the model kept that loop from vectorising."""
     if code == 0:
         return bounded(key, tau, a, g, gnorm, out)
     if code == 1:
