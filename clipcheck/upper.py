@@ -160,15 +160,15 @@ def _catalogue_runs(ub, rule, fns, x0, eps, budgets, per):
     for i, f in enumerate(fns):
         parts.setdefault(kernels.source_key(f), []).append(i)
     for part in parts.values():
+        part_budgets = [budgets[i] for i in part]
         key = {"catalogue": ub.id, "rule": rule, "stop": ub.stop,
                "functions": [[fns[i].name, fns[i].params.tolist()] for i in part], "x0": x0[part].tolist(),
-               "eps": eps[part].tolist(), "budgets": [budgets[i] for i in part],
-               "rule_params": [per[i] for i in part]}
+               "eps": eps[part].tolist(), "budgets": part_budgets, "rule_params": [per[i] for i in part]}
 
-        def compute(part=part):
+        def compute(part=part, part_budgets=part_budgets):
             params = {k: np.array([per[i][k] for i in part]) for k in per[part[0]]}
-            res = synthetic.run([fns[i] for i in part], rule, x0[part], eps[part], [budgets[i] for i in part],
-                                stop=ub.stop, **params)
+            res = synthetic.run([fns[i] for i in part], rule, x0[part], eps[part], part_budgets, stop=ub.stop,
+                                **params)
             m, c = _counts(res)
             return {"status": res.status.tolist(), "measured": m.tolist(), "censored": c.tolist()}
 

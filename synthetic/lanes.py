@@ -72,9 +72,7 @@ def layout(dim, state_size):
 
 
 def worker(order, cursor, spent, budget, P, X0, X, T, S, MOM, HIT, RJ, STATUS, F, G, EPS, FSTAR, MAXIT, Q, SEED,
-           STREAM, TAU, NA, stop, noise, CK, RF, RG, RX):
-    # `noise` (the model's code) is not read here: a CPU kernel is specialised to one model (the CUDA kernel
-    # dispatches on it); it stays an argument so that both take the same arguments
+           STREAM, TAU, NA, stop, CK, RF, RG, RX):
     intrinsics.prefer_wide_vectors()  # zmm where the CPU has AVX-512 (LLVM's default there is ymm)
     PK = P.shape[1]
     QK = Q.shape[1]

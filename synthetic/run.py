@@ -249,7 +249,8 @@ def run(function, rule, x0, eps, max_iter, noise=None, tau=0.0, seed=0, backend=
     # FSTAR: f* is read only by stop "gap", which needs it finite; elsewhere 0 stands in for an infinite one
     common = {"EPS": eps_arr, "FSTAR": np.where(np.isfinite(f_star), f_star, 0.0), "MAXIT": budgets, "Q": Q,
               "SEED": seeds, "STREAM": streams, "TAU": tau_arr, "NA": np.array([shape], float),
-              "CK": np.append(ck, -1), "NOISE": N.CODES[model.name] if model else -1}
+              "CK": np.append(ck, -1),
+              "NOISE": N.CODES[model.name] if model else -1}  # the CUDA kernel's (a CPU kernel has one model)
     tally = np.zeros(2, np.int64)  # the CPU kernels' counts of finished instances and of impossible results
     with _Interrupt() as interrupt:
         for kernel_fn, rows, P, members in _groups(function, fns, n):
@@ -353,7 +354,7 @@ def _run_cpu(function, rule, model, dim, math_, rows, P, stop, state, common, in
             spent = np.zeros(3, np.int64)  # steps, instances finished, impossible results (lanes.py)
             args = (order, cursor, spent, budget, P, s["X0"], s["X"], s["T"], s["S"], s["MOM"], s["HIT"],
                     s["RJ"], s["STATUS"], s["F"], s["G"], c["EPS"], c["FSTAR"], c["MAXIT"], c["Q"], c["SEED"],
-                    c["STREAM"], c["TAU"], c["NA"], STOPS[stop], c["NOISE"], c["CK"], s["RF"], s["RG"], s["RX"])
+                    c["STREAM"], c["TAU"], c["NA"], STOPS[stop], c["CK"], s["RF"], s["RG"], s["RX"])
             if not compiled:  # the argument types are those of every slice
                 kernels.compile_worker(worker, args)
                 compiled, ran_since = True, time.perf_counter()
